@@ -27,7 +27,13 @@ pub struct Insn {
 
 impl Insn {
     pub const fn new(opc: u8, dst: u8, src: u8, off: i16, imm: i32) -> Self {
-        Insn { opc, dst, src, off, imm }
+        Insn {
+            opc,
+            dst,
+            src,
+            off,
+            imm,
+        }
     }
 
     /// Decodes one little-endian slot.

@@ -3,5 +3,6 @@
 //! no engine, no runtime state.
 #![forbid(unsafe_code)]
 
+pub mod inst;
 pub mod insn;
 pub mod object;

@@ -51,11 +51,17 @@ impl Program {
         if pc >= self.insns.len() {
             return None;
         }
-        Some(self.functions.partition_point(|f| f.start <= pc).saturating_sub(1))
+        Some(
+            self.functions
+                .partition_point(|f| f.start <= pc)
+                .saturating_sub(1),
+        )
     }
     /// End pc (exclusive) of function `idx`.
     pub fn function_end(&self, idx: usize) -> usize {
-        self.functions.get(idx + 1).map_or(self.insns.len(), |f| f.start)
+        self.functions
+            .get(idx + 1)
+            .map_or(self.insns.len(), |f| f.start)
     }
     pub fn function_by_name(&self, name: &str) -> Option<usize> {
         self.functions.iter().position(|f| f.name == name)
@@ -81,9 +87,13 @@ pub enum ProgKind {
     Xdp,
     SocketFilter,
     /// `fentry/F`: runs before function `F` with its arguments.
-    Fentry { target: String },
+    Fentry {
+        target: String,
+    },
     /// `fexit/F`: runs after `F` with its arguments and return value.
-    Fexit { target: String },
+    Fexit {
+        target: String,
+    },
     /// Any other section name: loaded, runnable with a raw ctx.
     Other,
 }
@@ -92,10 +102,15 @@ impl ProgKind {
     /// Classifies an ELF section name (libbpf conventions).
     pub fn from_section(section: &str) -> ProgKind {
         if let Some(t) = section.strip_prefix("fentry/") {
-            ProgKind::Fentry { target: t.to_string() }
+            ProgKind::Fentry {
+                target: t.to_string(),
+            }
         } else if let Some(t) = section.strip_prefix("fexit/") {
-            ProgKind::Fexit { target: t.to_string() }
-        } else if section == "tc" || section.starts_with("tc/") || section.starts_with("classifier") {
+            ProgKind::Fexit {
+                target: t.to_string(),
+            }
+        } else if section == "tc" || section.starts_with("tc/") || section.starts_with("classifier")
+        {
             ProgKind::SchedCls
         } else if section == "xdp" || section.starts_with("xdp/") || section.starts_with("xdp.") {
             ProgKind::Xdp
