@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 pub mod decode;
+pub mod emu;
 pub mod encode;
 pub mod imm;
 pub mod inst;

@@ -11,7 +11,9 @@
 
 use crate::imm::{BranchOffset, JumpOffset};
 use crate::inst::Inst;
-use crate::op::{AluImmOp, AluOp, AmoOp, AmoWidth, BranchOp, LoadOp, ShiftOp, ShiftWOp, StoreOp, UnaryOp};
+use crate::op::{
+    AluImmOp, AluOp, AmoOp, AmoWidth, BranchOp, LoadOp, ShiftOp, ShiftWOp, StoreOp, UnaryOp,
+};
 use crate::reg::Reg;
 
 /// Register-file index that absorbs writes to `x0` from instructions that
@@ -175,17 +177,42 @@ impl Decoded {
     /// Translates `inst` (found at `pc`, `len` bytes long) for execution.
     pub fn translate(inst: Inst, pc: u64, len: usize) -> Decoded {
         let parcels = (len / 2) as u8;
-        let mut d = Decoded { parcels, ..Decoded::NOT_DECODED };
+        let mut d = Decoded {
+            parcels,
+            ..Decoded::NOT_DECODED
+        };
         let r = |reg: Reg| reg.index();
         // Destination for instructions without side effects: writing x0 is a
         // no-op, so the whole instruction becomes `Nop`.
-        let pure = |d: Decoded, rd: Reg| if rd.is_zero() { Decoded { kind: Kind::Nop, ..d } } else { d };
+        let pure = |d: Decoded, rd: Reg| {
+            if rd.is_zero() {
+                Decoded {
+                    kind: Kind::Nop,
+                    ..d
+                }
+            } else {
+                d
+            }
+        };
         // Destination for instructions that must run anyway.
         let sink = |rd: Reg| if rd.is_zero() { SINK } else { rd.index() };
         match inst {
-            Inst::Lui { rd, imm } => pure(Decoded { kind: Kind::Li, rd: r(rd), imm: imm.upper_value(), ..d }, rd),
+            Inst::Lui { rd, imm } => pure(
+                Decoded {
+                    kind: Kind::Li,
+                    rd: r(rd),
+                    imm: imm.upper_value(),
+                    ..d
+                },
+                rd,
+            ),
             Inst::Auipc { rd, imm } => pure(
-                Decoded { kind: Kind::Li, rd: r(rd), imm: pc.wrapping_add(imm.upper_value() as u64) as i64, ..d },
+                Decoded {
+                    kind: Kind::Li,
+                    rd: r(rd),
+                    imm: pc.wrapping_add(imm.upper_value() as u64) as i64,
+                    ..d
+                },
                 rd,
             ),
             Inst::Jal { rd, offset } => {
@@ -194,38 +221,106 @@ impl Decoded {
                 d.imm = jump_parcels(offset);
                 d
             }
-            Inst::Jalr { rd, rs1, offset } => {
-                Decoded { kind: Kind::Jalr, rd: sink(rd), rs1: r(rs1), imm: offset.value(), ..d }
-            }
-            Inst::Branch { op, rs1, rs2, offset } => Decoded {
+            Inst::Jalr { rd, rs1, offset } => Decoded {
+                kind: Kind::Jalr,
+                rd: sink(rd),
+                rs1: r(rs1),
+                imm: offset.value(),
+                ..d
+            },
+            Inst::Branch {
+                op,
+                rs1,
+                rs2,
+                offset,
+            } => Decoded {
                 kind: branch_kind(op),
                 rs1: r(rs1),
                 rs2: r(rs2),
                 imm: branch_parcels(offset),
                 ..d
             },
-            Inst::Load { op, rd, rs1, offset } => {
-                Decoded { kind: load_kind(op), rd: sink(rd), rs1: r(rs1), imm: offset.value(), ..d }
-            }
-            Inst::Store { op, rs1, rs2, offset } => {
-                Decoded { kind: store_kind(op), rs1: r(rs1), rs2: r(rs2), imm: offset.value(), ..d }
-            }
-            Inst::AluImm { op, rd, rs1, imm } => {
-                pure(Decoded { kind: alu_imm_kind(op), rd: r(rd), rs1: r(rs1), imm: imm.value(), ..d }, rd)
-            }
+            Inst::Load {
+                op,
+                rd,
+                rs1,
+                offset,
+            } => Decoded {
+                kind: load_kind(op),
+                rd: sink(rd),
+                rs1: r(rs1),
+                imm: offset.value(),
+                ..d
+            },
+            Inst::Store {
+                op,
+                rs1,
+                rs2,
+                offset,
+            } => Decoded {
+                kind: store_kind(op),
+                rs1: r(rs1),
+                rs2: r(rs2),
+                imm: offset.value(),
+                ..d
+            },
+            Inst::AluImm { op, rd, rs1, imm } => pure(
+                Decoded {
+                    kind: alu_imm_kind(op),
+                    rd: r(rd),
+                    rs1: r(rs1),
+                    imm: imm.value(),
+                    ..d
+                },
+                rd,
+            ),
             Inst::Shift { op, rd, rs1, shamt } => pure(
-                Decoded { kind: shift_kind(op), rd: r(rd), rs1: r(rs1), imm: i64::from(shamt.value()), ..d },
+                Decoded {
+                    kind: shift_kind(op),
+                    rd: r(rd),
+                    rs1: r(rs1),
+                    imm: i64::from(shamt.value()),
+                    ..d
+                },
                 rd,
             ),
             Inst::ShiftW { op, rd, rs1, shamt } => pure(
-                Decoded { kind: shift_w_kind(op), rd: r(rd), rs1: r(rs1), imm: i64::from(shamt.value()), ..d },
+                Decoded {
+                    kind: shift_w_kind(op),
+                    rd: r(rd),
+                    rs1: r(rs1),
+                    imm: i64::from(shamt.value()),
+                    ..d
+                },
                 rd,
             ),
-            Inst::Alu { op, rd, rs1, rs2 } => {
-                pure(Decoded { kind: alu_kind(op), rd: r(rd), rs1: r(rs1), rs2: r(rs2), ..d }, rd)
-            }
-            Inst::Unary { op, rd, rs1 } => pure(Decoded { kind: unary_kind(op), rd: r(rd), rs1: r(rs1), ..d }, rd),
-            Inst::Amo { op, width, rd, rs1, rs2, .. } => Decoded {
+            Inst::Alu { op, rd, rs1, rs2 } => pure(
+                Decoded {
+                    kind: alu_kind(op),
+                    rd: r(rd),
+                    rs1: r(rs1),
+                    rs2: r(rs2),
+                    ..d
+                },
+                rd,
+            ),
+            Inst::Unary { op, rd, rs1 } => pure(
+                Decoded {
+                    kind: unary_kind(op),
+                    rd: r(rd),
+                    rs1: r(rs1),
+                    ..d
+                },
+                rd,
+            ),
+            Inst::Amo {
+                op,
+                width,
+                rd,
+                rs1,
+                rs2,
+                ..
+            } => Decoded {
                 kind: match width {
                     AmoWidth::W => Kind::AmoW,
                     AmoWidth::D => Kind::AmoD,
@@ -245,7 +340,13 @@ impl Decoded {
                 rs1: r(rs1),
                 ..d
             },
-            Inst::Sc { width, rd, rs1, rs2, .. } => Decoded {
+            Inst::Sc {
+                width,
+                rd,
+                rs1,
+                rs2,
+                ..
+            } => Decoded {
                 kind: match width {
                     AmoWidth::W => Kind::ScW,
                     AmoWidth::D => Kind::ScD,
@@ -257,9 +358,18 @@ impl Decoded {
             },
             // A single in-order hart sees its own memory operations in
             // program order and has no instruction prefetch to flush.
-            Inst::Fence { .. } | Inst::FenceTso | Inst::FenceI => Decoded { kind: Kind::Nop, ..d },
-            Inst::Ecall => Decoded { kind: Kind::Ecall, ..d },
-            Inst::Ebreak => Decoded { kind: Kind::Ebreak, ..d },
+            Inst::Fence { .. } | Inst::FenceTso | Inst::FenceI => Decoded {
+                kind: Kind::Nop,
+                ..d
+            },
+            Inst::Ecall => Decoded {
+                kind: Kind::Ecall,
+                ..d
+            },
+            Inst::Ebreak => Decoded {
+                kind: Kind::Ebreak,
+                ..d
+            },
         }
     }
 
@@ -268,7 +378,20 @@ impl Decoded {
         use Kind::*;
         !matches!(
             self.kind,
-            NotDecoded | Nop | Beq | Bne | Blt | Bge | Bltu | Bgeu | Sb | Sh | Sw | Sd | Ecall | Ebreak
+            NotDecoded
+                | Nop
+                | Beq
+                | Bne
+                | Blt
+                | Bge
+                | Bltu
+                | Bgeu
+                | Sb
+                | Sh
+                | Sw
+                | Sd
+                | Ecall
+                | Ebreak
         ) && self.rd != SINK
     }
 }

@@ -316,7 +316,10 @@ impl Hart {
             mem.regions()
                 .iter()
                 .find(|r| r.perms().exec && addr < r.end() && r.base() < addr.saturating_add(len))
-                .map(|r| EmuError::StopAddressInCode { addr, region: r.name().to_string() })
+                .map(|r| EmuError::StopAddressInCode {
+                    addr,
+                    region: r.name().to_string(),
+                })
         };
         if let Some(e) = conflict(self.return_address, 1) {
             return Err(e);

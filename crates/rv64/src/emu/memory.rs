@@ -10,8 +10,8 @@
 //! an error, so the executor can attach the pc. Host accesses (`read`, `write`,
 //! ...) ignore permissions but still require the bytes to lie in one region.
 
-use super::error::MemoryError;
 use super::decoded::Decoded;
+use super::error::MemoryError;
 
 /// Access permissions of a region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -26,15 +26,35 @@ pub struct Perms {
 
 impl Perms {
     /// Read-only data.
-    pub const R: Perms = Perms { read: true, write: false, exec: false };
+    pub const R: Perms = Perms {
+        read: true,
+        write: false,
+        exec: false,
+    };
     /// Read-write data (stack, maps, context).
-    pub const RW: Perms = Perms { read: true, write: true, exec: false };
+    pub const RW: Perms = Perms {
+        read: true,
+        write: true,
+        exec: false,
+    };
     /// Code: readable and executable, not writable.
-    pub const RX: Perms = Perms { read: true, write: false, exec: true };
+    pub const RX: Perms = Perms {
+        read: true,
+        write: false,
+        exec: true,
+    };
     /// Execute-only code.
-    pub const X: Perms = Perms { read: false, write: false, exec: true };
+    pub const X: Perms = Perms {
+        read: false,
+        write: false,
+        exec: true,
+    };
     /// Everything; guest stores into it invalidate decoded instructions.
-    pub const RWX: Perms = Perms { read: true, write: true, exec: true };
+    pub const RWX: Perms = Perms {
+        read: true,
+        write: true,
+        exec: true,
+    };
 }
 
 impl std::fmt::Display for Perms {
@@ -161,7 +181,12 @@ impl Memory {
             .find(|r| base < r.end() && r.base < base + size)
         {
             let other = other.name.clone();
-            return Err(MemoryError::Overlap { name, base, size, other });
+            return Err(MemoryError::Overlap {
+                name,
+                base,
+                size,
+                other,
+            });
         }
         self.regions.push(Region {
             name,
@@ -204,12 +229,18 @@ impl Memory {
 
     /// Looks a region up by name.
     pub fn region_id(&self, name: &str) -> Option<RegionId> {
-        self.regions.iter().position(|r| r.name == name).map(RegionId)
+        self.regions
+            .iter()
+            .position(|r| r.name == name)
+            .map(RegionId)
     }
 
     /// The region containing `addr`, if any.
     pub fn region_at(&self, addr: u64) -> Option<RegionId> {
-        self.regions.iter().position(|r| r.contains(addr)).map(RegionId)
+        self.regions
+            .iter()
+            .position(|r| r.contains(addr))
+            .map(RegionId)
     }
 
     /// Takes the backing store out of a region without copying. Until
@@ -311,7 +342,10 @@ impl Memory {
             .iter()
             .enumerate()
             .find_map(|(i, r)| r.offset_of(addr, len).map(|off| (i, off)))
-            .ok_or(MemoryError::Unmapped { addr, size: len as u64 })
+            .ok_or(MemoryError::Unmapped {
+                addr,
+                size: len as u64,
+            })
     }
 
     // ---- guest side (used by the executor) -------------------------------

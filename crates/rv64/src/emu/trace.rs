@@ -38,9 +38,21 @@ impl TraceEntry {
 impl fmt::Display for TraceEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.len == 2 {
-            write!(f, "{:#010x}: {:04x}     {}", self.pc, self.bits, self.disassembly())?;
+            write!(
+                f,
+                "{:#010x}: {:04x}     {}",
+                self.pc,
+                self.bits,
+                self.disassembly()
+            )?;
         } else {
-            write!(f, "{:#010x}: {:08x} {}", self.pc, self.bits, self.disassembly())?;
+            write!(
+                f,
+                "{:#010x}: {:08x} {}",
+                self.pc,
+                self.bits,
+                self.disassembly()
+            )?;
         }
         if let Some((reg, value)) = self.write {
             write!(f, "  ; {reg} = {value:#x}")?;
