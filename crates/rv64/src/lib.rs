@@ -21,8 +21,11 @@ pub mod emu;
 pub mod encode;
 pub mod imm;
 pub mod inst;
+pub mod li;
 pub mod op;
+pub mod print;
 pub mod reg;
+pub mod target;
 #[cfg(feature = "proptest")]
 pub mod testing;
 
@@ -30,8 +33,11 @@ pub use decode::{decode, decode16, decode32, insn_len, DecodeError};
 pub use encode::{compress, encode};
 pub use imm::{BranchOffset, Imm12, Imm20, JumpOffset, Shamt, ShamtW};
 pub use inst::Inst;
+pub use li::load_imm;
 pub use op::{
     AluImmOp, AluOp, AmoOp, AmoWidth, BranchOp, Extension, FenceSet, LoadOp, Ordering, ShiftOp,
     ShiftWOp, StoreOp, UnaryOp,
 };
+pub use print::{disassemble, Line};
 pub use reg::Reg;
+pub use target::{EncodeError, Encoded, Target, TargetParseError};

@@ -122,6 +122,10 @@ fn compress_alu_imm(op: AluImmOp, rd: Reg, rs1: Reg, v: i64) -> Option<u16> {
             if rs1.is_zero() && fits_signed(v, 6) {
                 return Some(ci(Q1, 0b010, b >> 5, rd, b)); // c.li
             }
+            if rd == rs1 && v != 0 && fits_signed(v, 6) {
+                // Preferred over c.addi16sp for small sp adjustments, as LLVM does.
+                return Some(ci(Q1, 0b000, b >> 5, rd, b)); // c.addi
+            }
             if rd == Reg::SP && rs1 == Reg::SP && v != 0 && v % 16 == 0 && fits_signed(v, 10) {
                 // c.addi16sp: nzimm[9] -> bit 12, nzimm[4|6|8:7|5] -> bits 6:2.
                 let lo = ((b >> 4) & 1) << 4
@@ -129,9 +133,6 @@ fn compress_alu_imm(op: AluImmOp, rd: Reg, rs1: Reg, v: i64) -> Option<u16> {
                     | ((b >> 7) & 3) << 1
                     | ((b >> 5) & 1);
                 return Some(ci(Q1, 0b011, b >> 9, Reg::SP, lo));
-            }
-            if rd == rs1 && v != 0 && fits_signed(v, 6) {
-                return Some(ci(Q1, 0b000, b >> 5, rd, b)); // c.addi
             }
             if rs1 == Reg::SP && v > 0 && fits_unsigned_scaled(v, 4, 1020) {
                 // c.addi4spn: nzuimm[5:4|9:6|2|3] -> bits 12:5.
@@ -143,6 +144,11 @@ fn compress_alu_imm(op: AluImmOp, rd: Reg, rs1: Reg, v: i64) -> Option<u16> {
                 return Some(ciw(Q0, 0b000, imm8, rd_p));
             }
             None
+        }
+        // `addiw rd, x0, imm` equals `addi rd, x0, imm` (the sum already is a
+        // sign-extended 32-bit value), so it becomes c.li like LLVM does.
+        AluImmOp::Addiw if !rd.is_zero() && rs1.is_zero() && fits_signed(v, 6) => {
+            Some(ci(Q1, 0b010, b >> 5, rd, b))
         }
         AluImmOp::Addiw if !rd.is_zero() && rd == rs1 && fits_signed(v, 6) => {
             Some(ci(Q1, 0b001, b >> 5, rd, b))
@@ -156,15 +162,28 @@ fn compress_alu_imm(op: AluImmOp, rd: Reg, rs1: Reg, v: i64) -> Option<u16> {
 }
 
 fn compress_alu(op: AluOp, rd: Reg, rs1: Reg, rs2: Reg) -> Option<u16> {
+    // Commutative operations also compress when rd is the *second* source
+    // (`and a0, a1, a0` -> `c.and a0, a1`), as in LLVM's patterns.
+    let commutative = matches!(
+        op,
+        AluOp::Add | AluOp::Xor | AluOp::Or | AluOp::And | AluOp::Addw
+    );
+    // The source that is not rd (when rd == rs1, or rd == rs2 for a
+    // commutative op); for the c.mv cases below it is unused.
+    let other = if rd == rs1 { rs2 } else { rs1 };
     if op == AluOp::Add {
-        if rd.is_zero() || rs2.is_zero() {
+        if rd.is_zero() {
             return None;
         }
-        if rs1.is_zero() {
-            return Some(cr(Q2, 0b1000, rd, rs2)); // c.mv
+        // `add rd, x0, rs` and `add rd, rs, x0` are moves.
+        match (rs1.is_zero(), rs2.is_zero()) {
+            (true, false) => return Some(cr(Q2, 0b1000, rd, rs2)),
+            (false, true) => return Some(cr(Q2, 0b1000, rd, rs1)),
+            (true, true) => return None,
+            (false, false) => {}
         }
-        if rd == rs1 {
-            return Some(cr(Q2, 0b1001, rd, rs2)); // c.add
+        if rd == rs1 || rd == rs2 {
+            return Some(cr(Q2, 0b1001, rd, other)); // c.add
         }
         return None;
     }
@@ -177,7 +196,7 @@ fn compress_alu(op: AluOp, rd: Reg, rs1: Reg, rs2: Reg) -> Option<u16> {
         AluOp::Addw => (0b100_111, 0b01),
         _ => return None,
     };
-    if rd != rs1 {
+    if rd != rs1 && !(commutative && rd == rs2) {
         return None;
     }
     Some(ca(
@@ -185,7 +204,7 @@ fn compress_alu(op: AluOp, rd: Reg, rs1: Reg, rs2: Reg) -> Option<u16> {
         funct6,
         rd.compressed_field()?,
         funct2,
-        rs2.compressed_field()?,
+        other.compressed_field()?,
     ))
 }
 

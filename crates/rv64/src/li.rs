@@ -1,0 +1,75 @@
+//! Materialising 64-bit constants: `load_imm` builds a short
+//! `lui`/`addi(w)`/`slli` sequence (at most 8 instructions).
+
+use crate::imm::{Imm12, Imm20, Shamt};
+use crate::inst::Inst;
+use crate::op::{AluImmOp, ShiftOp};
+use crate::reg::Reg;
+
+/// Instructions that set `rd` to `value` using only `rd` itself.
+///
+/// Strategy (as in LLVM's `RISCVMatInt`): a value that fits in 32 signed bits
+/// is `lui` + `addiw` (or a lone `addi`/`lui`). Otherwise peel off the low
+/// 12 bits as a signed `addi` immediate, build the remaining upper part
+/// shifted right past its trailing zeros recursively, then `slli` it back.
+pub fn load_imm(rd: Reg, value: i64) -> Vec<Inst> {
+    let mut out = Vec::with_capacity(8);
+    push_load_imm(rd, value, &mut out);
+    out
+}
+
+/// Sign-extends the low 12 bits.
+fn low12(value: i64) -> i64 {
+    (value << 52) >> 52
+}
+
+fn imm12(value: i64) -> Imm12 {
+    Imm12::new(value).expect("value was reduced to 12 signed bits")
+}
+
+fn push_load_imm(rd: Reg, value: i64, out: &mut Vec<Inst>) {
+    if value as i32 as i64 == value {
+        let lo = low12(value);
+        // Round so that the sign-extended `lo` is compensated; the result
+        // wraps to 20 bits, which `addiw`'s 32-bit wrap-around undoes.
+        let hi = ((value + 0x800) >> 12) & 0xf_ffff;
+        if hi != 0 {
+            let imm = Imm20::from_bits(hi as u32).expect("masked to 20 bits");
+            out.push(Inst::Lui { rd, imm });
+        }
+        if lo != 0 || hi == 0 {
+            let (op, rs1) = if hi != 0 {
+                (AluImmOp::Addiw, rd)
+            } else {
+                (AluImmOp::Addi, Reg::ZERO)
+            };
+            out.push(Inst::AluImm {
+                op,
+                rd,
+                rs1,
+                imm: imm12(lo),
+            });
+        }
+        return;
+    }
+    let lo = low12(value);
+    let upper = value.wrapping_sub(lo) >> 12;
+    // `upper` is non-zero here: a zero upper part would mean `value` fit in 12 bits.
+    let extra = upper.trailing_zeros();
+    push_load_imm(rd, upper >> extra, out);
+    let shamt = Shamt::new(12 + extra).expect("value does not fit 32 bits, so the shift is < 64");
+    out.push(Inst::Shift {
+        op: ShiftOp::Slli,
+        rd,
+        rs1: rd,
+        shamt,
+    });
+    if lo != 0 {
+        out.push(Inst::AluImm {
+            op: AluImmOp::Addi,
+            rd,
+            rs1: rd,
+            imm: imm12(lo),
+        });
+    }
+}
