@@ -4,10 +4,9 @@
 //! levels deep (`Inst::Alu { op: AluOp::Add, .. }`). The hot loop wants a
 //! single flat `match`, so each decoded instruction is translated once into a
 //! [`Decoded`]: one `Kind` byte, register indices and one immediate. Facts
-//! known at decode time are folded in: `auipc`/`lui` become a constant load
-//! (the cache slot is per address), writes to `x0` become `Nop` (or go to a
-//! sink register when the instruction has side effects), branch and `jal`
-//! offsets are pre-scaled to 2-byte parcels.
+//! known at decode time are folded in: `lui` becomes a constant load, writes
+//! to `x0` become `Nop` (or go to a sink register when the instruction has
+//! side effects), branch and `jal` offsets are pre-scaled to 2-byte parcels.
 
 use crate::imm::{BranchOffset, JumpOffset};
 use crate::inst::Inst;
@@ -17,8 +16,8 @@ use crate::op::{
 use crate::reg::Reg;
 
 /// Register-file index that absorbs writes to `x0` from instructions that
-/// must still run for their side effects (loads, jumps, AMOs). The executor's
-/// register file has 64 entries so `index & 63` needs no bounds check.
+/// must still run for their side effects (loads, jumps, AMOs). The hart's
+/// register file has 256 entries so a `u8` index needs no bounds check.
 pub(crate) const SINK: u8 = 32;
 
 /// Flat operation selector; one arm of the executor's `match` each.
@@ -28,9 +27,13 @@ pub(crate) const SINK: u8 = 32;
 pub(crate) enum Kind {
     /// Cache slot not yet decoded.
     NotDecoded,
+    /// Bytes that do not decode; see [`Decoded::UNDECODABLE`].
+    Undecodable,
     Nop,
-    /// `rd = imm` (from `lui`, `auipc`, `c.li` ...).
+    /// `rd = imm` (from `lui`, `c.lui`).
     Li,
+    /// `rd = pc + imm`.
+    Auipc,
     Jal,
     Jalr,
     Beq,
@@ -127,7 +130,7 @@ pub(crate) enum Kind {
     LrD,
     ScW,
     ScD,
-    /// AMOs: the operation is in `rs2`'s neighbour field `aux`.
+    /// AMOs: the operation is in `aux`.
     AmoW,
     AmoD,
     Ecall,
@@ -146,7 +149,11 @@ pub(crate) struct Decoded {
     /// AMO operation (index into [`AMO_OPS`]) for `AmoW`/`AmoD`.
     pub aux: u8,
     /// Immediate: value, shift amount, or branch/jump offset in parcels.
-    pub imm: i64,
+    pub imm: i32,
+    /// Instructions from this one to the end of its straight-line chain,
+    /// both included (see `exec::decode_chain`). The executor charges the
+    /// budget once per chain with it.
+    pub run: u32,
 }
 
 /// AMO operations in `Decoded::aux` order.
@@ -172,20 +179,48 @@ impl Decoded {
         parcels: 0,
         aux: 0,
         imm: 0,
+        run: 0,
     };
 
-    /// Translates `inst` (found at `pc`, `len` bytes long) for execution.
-    pub fn translate(inst: Inst, pc: u64, len: usize) -> Decoded {
-        let parcels = (len / 2) as u8;
-        let mut d = Decoded {
-            parcels,
+    /// Marker for bytes that do not decode (or cannot be fetched): it ends a
+    /// chain and, when executed, re-decodes to produce the typed error.
+    pub const UNDECODABLE: Decoded = Decoded {
+        kind: Kind::Undecodable,
+        parcels: 1,
+        ..Decoded::NOT_DECODED
+    };
+
+    /// Does this instruction end a straight-line chain (it may not fall
+    /// through to the next parcel)?
+    pub fn ends_chain(&self) -> bool {
+        use Kind::*;
+        matches!(
+            self.kind,
+            Jal | Jalr
+                | Beq
+                | Bne
+                | Blt
+                | Bge
+                | Bltu
+                | Bgeu
+                | Ecall
+                | Ebreak
+                | Undecodable
+                | NotDecoded
+        )
+    }
+
+    /// Translates `inst` (`len` bytes long) for execution.
+    pub fn translate(inst: Inst, len: usize) -> Decoded {
+        let base = Decoded {
+            parcels: (len / 2) as u8,
             ..Decoded::NOT_DECODED
         };
         let r = |reg: Reg| reg.index();
-        // Destination for instructions without side effects: writing x0 is a
-        // no-op, so the whole instruction becomes `Nop`.
-        let pure = |d: Decoded, rd: Reg| {
-            if rd.is_zero() {
+        // Writing x0 has no effect, so an instruction whose only effect is
+        // that write becomes `Nop`.
+        let pure = |d: Decoded| {
+            if d.rd == 0 {
                 Decoded {
                     kind: Kind::Nop,
                     ..d
@@ -194,39 +229,37 @@ impl Decoded {
                 d
             }
         };
-        // Destination for instructions that must run anyway.
+        // Destination of instructions that must run anyway (loads can
+        // fault, jumps jump, AMOs write memory).
         let sink = |rd: Reg| if rd.is_zero() { SINK } else { rd.index() };
+        // Every immediate below fits i32: 12-bit values, 13/21-bit offsets,
+        // 6-bit shift amounts and `imm20 << 12`.
+        let imm32 = |v: i64| v as i32;
         match inst {
-            Inst::Lui { rd, imm } => pure(
-                Decoded {
-                    kind: Kind::Li,
-                    rd: r(rd),
-                    imm: imm.upper_value(),
-                    ..d
-                },
-                rd,
-            ),
-            Inst::Auipc { rd, imm } => pure(
-                Decoded {
-                    kind: Kind::Li,
-                    rd: r(rd),
-                    imm: pc.wrapping_add(imm.upper_value() as u64) as i64,
-                    ..d
-                },
-                rd,
-            ),
-            Inst::Jal { rd, offset } => {
-                d.kind = Kind::Jal;
-                d.rd = sink(rd);
-                d.imm = jump_parcels(offset);
-                d
-            }
+            Inst::Lui { rd, imm } => pure(Decoded {
+                kind: Kind::Li,
+                rd: r(rd),
+                imm: imm32(imm.upper_value()),
+                ..base
+            }),
+            Inst::Auipc { rd, imm } => pure(Decoded {
+                kind: Kind::Auipc,
+                rd: r(rd),
+                imm: imm32(imm.upper_value()),
+                ..base
+            }),
+            Inst::Jal { rd, offset } => Decoded {
+                kind: Kind::Jal,
+                rd: sink(rd),
+                imm: jump_parcels(offset),
+                ..base
+            },
             Inst::Jalr { rd, rs1, offset } => Decoded {
                 kind: Kind::Jalr,
                 rd: sink(rd),
                 rs1: r(rs1),
-                imm: offset.value(),
-                ..d
+                imm: imm32(offset.value()),
+                ..base
             },
             Inst::Branch {
                 op,
@@ -238,7 +271,7 @@ impl Decoded {
                 rs1: r(rs1),
                 rs2: r(rs2),
                 imm: branch_parcels(offset),
-                ..d
+                ..base
             },
             Inst::Load {
                 op,
@@ -249,8 +282,8 @@ impl Decoded {
                 kind: load_kind(op),
                 rd: sink(rd),
                 rs1: r(rs1),
-                imm: offset.value(),
-                ..d
+                imm: imm32(offset.value()),
+                ..base
             },
             Inst::Store {
                 op,
@@ -261,58 +294,43 @@ impl Decoded {
                 kind: store_kind(op),
                 rs1: r(rs1),
                 rs2: r(rs2),
-                imm: offset.value(),
-                ..d
+                imm: imm32(offset.value()),
+                ..base
             },
-            Inst::AluImm { op, rd, rs1, imm } => pure(
-                Decoded {
-                    kind: alu_imm_kind(op),
-                    rd: r(rd),
-                    rs1: r(rs1),
-                    imm: imm.value(),
-                    ..d
-                },
-                rd,
-            ),
-            Inst::Shift { op, rd, rs1, shamt } => pure(
-                Decoded {
-                    kind: shift_kind(op),
-                    rd: r(rd),
-                    rs1: r(rs1),
-                    imm: i64::from(shamt.value()),
-                    ..d
-                },
-                rd,
-            ),
-            Inst::ShiftW { op, rd, rs1, shamt } => pure(
-                Decoded {
-                    kind: shift_w_kind(op),
-                    rd: r(rd),
-                    rs1: r(rs1),
-                    imm: i64::from(shamt.value()),
-                    ..d
-                },
-                rd,
-            ),
-            Inst::Alu { op, rd, rs1, rs2 } => pure(
-                Decoded {
-                    kind: alu_kind(op),
-                    rd: r(rd),
-                    rs1: r(rs1),
-                    rs2: r(rs2),
-                    ..d
-                },
-                rd,
-            ),
-            Inst::Unary { op, rd, rs1 } => pure(
-                Decoded {
-                    kind: unary_kind(op),
-                    rd: r(rd),
-                    rs1: r(rs1),
-                    ..d
-                },
-                rd,
-            ),
+            Inst::AluImm { op, rd, rs1, imm } => pure(Decoded {
+                kind: alu_imm_kind(op),
+                rd: r(rd),
+                rs1: r(rs1),
+                imm: imm32(imm.value()),
+                ..base
+            }),
+            Inst::Shift { op, rd, rs1, shamt } => pure(Decoded {
+                kind: shift_kind(op),
+                rd: r(rd),
+                rs1: r(rs1),
+                imm: shamt.value() as i32,
+                ..base
+            }),
+            Inst::ShiftW { op, rd, rs1, shamt } => pure(Decoded {
+                kind: shift_w_kind(op),
+                rd: r(rd),
+                rs1: r(rs1),
+                imm: shamt.value() as i32,
+                ..base
+            }),
+            Inst::Alu { op, rd, rs1, rs2 } => pure(Decoded {
+                kind: alu_kind(op),
+                rd: r(rd),
+                rs1: r(rs1),
+                rs2: r(rs2),
+                ..base
+            }),
+            Inst::Unary { op, rd, rs1 } => pure(Decoded {
+                kind: unary_kind(op),
+                rd: r(rd),
+                rs1: r(rs1),
+                ..base
+            }),
             Inst::Amo {
                 op,
                 width,
@@ -329,7 +347,7 @@ impl Decoded {
                 rs1: r(rs1),
                 rs2: r(rs2),
                 aux: AMO_OPS.iter().position(|&o| o == op).unwrap_or(0) as u8,
-                ..d
+                ..base
             },
             Inst::Lr { width, rd, rs1, .. } => Decoded {
                 kind: match width {
@@ -338,7 +356,7 @@ impl Decoded {
                 },
                 rd: sink(rd),
                 rs1: r(rs1),
-                ..d
+                ..base
             },
             Inst::Sc {
                 width,
@@ -354,21 +372,21 @@ impl Decoded {
                 rd: sink(rd),
                 rs1: r(rs1),
                 rs2: r(rs2),
-                ..d
+                ..base
             },
             // A single in-order hart sees its own memory operations in
             // program order and has no instruction prefetch to flush.
             Inst::Fence { .. } | Inst::FenceTso | Inst::FenceI => Decoded {
                 kind: Kind::Nop,
-                ..d
+                ..base
             },
             Inst::Ecall => Decoded {
                 kind: Kind::Ecall,
-                ..d
+                ..base
             },
             Inst::Ebreak => Decoded {
                 kind: Kind::Ebreak,
-                ..d
+                ..base
             },
         }
     }
@@ -379,6 +397,7 @@ impl Decoded {
         !matches!(
             self.kind,
             NotDecoded
+                | Undecodable
                 | Nop
                 | Beq
                 | Bne
@@ -396,12 +415,12 @@ impl Decoded {
     }
 }
 
-fn jump_parcels(offset: JumpOffset) -> i64 {
-    offset.value() >> 1
+fn jump_parcels(offset: JumpOffset) -> i32 {
+    (offset.value() >> 1) as i32
 }
 
-fn branch_parcels(offset: BranchOffset) -> i64 {
-    offset.value() >> 1
+fn branch_parcels(offset: BranchOffset) -> i32 {
+    (offset.value() >> 1) as i32
 }
 
 fn branch_kind(op: BranchOp) -> Kind {

@@ -74,8 +74,8 @@ impl HostCalls {
 #[derive(Debug, Clone)]
 pub struct Hart {
     /// `x0..x31`, then the write sink for `x0` (index 32), then padding so
-    /// that `index & 63` is always in bounds.
-    pub(crate) regs: [u64; 64],
+    /// that any `u8` register index is in bounds without a check.
+    pub(crate) regs: [u64; 256],
     pub(crate) pc: u64,
     pub(crate) counters: Counters,
     /// Instructions still allowed before `BudgetExhausted`.
@@ -99,7 +99,7 @@ impl Hart {
     /// slots and [`DEFAULT_RETURN_ADDRESS`] as return sentinel.
     pub fn new() -> Self {
         Hart {
-            regs: [0; 64],
+            regs: [0; 256],
             pc: 0,
             counters: Counters::default(),
             budget: u64::MAX,
@@ -269,7 +269,9 @@ impl Hart {
         }
     }
 
-    fn run_loop<const TRACE: bool>(&mut self, mem: &mut Memory) -> Result<Stop, EmuError> {
+    /// `STEP` runs instruction by instruction (tracing); otherwise chains
+    /// run whole and only a budget shortfall drops into step mode.
+    fn run_loop<const STEP: bool>(&mut self, mem: &mut Memory) -> Result<Stop, EmuError> {
         loop {
             let pc = self.pc;
             if pc == self.return_address {
@@ -299,12 +301,16 @@ impl Hart {
             if ops.len() != parcels {
                 ops = vec![Decoded::NOT_DECODED; parcels];
             }
-            let exit = run_region::<TRACE>(self, mem, region, base, &mut ops);
+            let mut exit = run_region::<STEP>(self, mem, region, base, &mut ops);
+            if let Exit::NeedStep = exit {
+                exit = run_region::<true>(self, mem, region, base, &mut ops);
+            }
             mem.region_mut(region).decoded = ops;
             match exit {
                 Exit::LeftRegion => continue,
                 Exit::Stop(stop) => return Ok(stop),
                 Exit::Error(e) => return Err(e),
+                Exit::NeedStep => unreachable!("step mode charges one instruction at a time"),
             }
         }
     }
