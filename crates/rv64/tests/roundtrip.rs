@@ -78,6 +78,15 @@ proptest! {
         }
     }
 
+    /// The decoder accepts only canonical encodings: whatever 32-bit word it
+    /// accepts, re-encoding the result gives the same word (no ignored bits).
+    #[test]
+    fn decode32_accepts_only_canonical_words(word in any::<u32>().prop_map(|w| w | 0b11)) {
+        if let Ok(inst) = decode32(word) {
+            prop_assert_eq!(encode(&inst), word, "{:?}", inst);
+        }
+    }
+
     /// Arbitrary bytes (any length, including truncated) never panic.
     #[test]
     fn decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..6)) {
