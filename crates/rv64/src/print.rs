@@ -322,3 +322,59 @@ fn rvc_hint_text(half: u16) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imm::{BranchOffset, Imm12, JumpOffset};
+
+    #[test]
+    fn branch_and_jump_targets_are_absolute() {
+        let beq = Inst::Branch {
+            op: BranchOp::Beq,
+            rs1: Reg::A0,
+            rs2: Reg::A1,
+            offset: BranchOffset::new(-4).unwrap(),
+        };
+        // 0x1000 - 4 = 0xffc.
+        assert_eq!(beq.display(0x1000).to_string(), "beq a0, a1, 0xffc");
+        assert_eq!(beq.display_canonical().to_string(), "beq a0, a1, -4");
+        let j = Inst::Jal {
+            rd: Reg::ZERO,
+            offset: JumpOffset::new(16).unwrap(),
+        };
+        assert_eq!(j.display(0x20).to_string(), "j 0x30");
+        assert_eq!(j.display_canonical().to_string(), "jal zero, 16");
+    }
+
+    #[test]
+    fn loads_stores_and_aliases() {
+        let ld = Inst::Load {
+            op: crate::op::LoadOp::Ld,
+            rd: Reg::A0,
+            rs1: Reg::SP,
+            offset: Imm12::new(-8).unwrap(),
+        };
+        assert_eq!(ld.display(0).to_string(), "ld a0, -8(sp)");
+        assert_eq!(Inst::NOP.display(0).to_string(), "nop");
+        assert_eq!(Inst::RET.display(0).to_string(), "ret");
+        assert_eq!(
+            Inst::mv(Reg::S1, Reg::T6).display(0).to_string(),
+            "mv s1, t6"
+        );
+    }
+
+    #[test]
+    fn disassemble_names_hints_and_skips_unknown() {
+        // 0x4015 = c.li x0, 5 (HINT); 0x2000 = c.fld (unmodelled); 0x0505 = c.addi a0, 1.
+        let lines = disassemble(&[0x15, 0x40, 0x00, 0x20, 0x05, 0x05], 0x100);
+        let text: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(text, ["c.li zero, 5", "<unknown>", "addi a0, a0, 1"]);
+        assert_eq!(lines[2].address, 0x104);
+        assert_eq!(lines[2].offset, 4);
+        assert_eq!(
+            lines[2].to_string(),
+            "     104: 05 05        \taddi a0, a0, 1"
+        );
+    }
+}
