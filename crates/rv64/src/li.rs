@@ -1,5 +1,6 @@
-//! Materialising 64-bit constants: `load_imm` builds a short
-//! `lui`/`addi(w)`/`slli` sequence (at most 8 instructions).
+//! Materialising constants: `load_imm` builds a short `lui`/`addi(w)`/`slli`
+//! sequence (at most 8 instructions) for any 64-bit value; `split_hi_lo`
+//! splits a 32-bit offset for `auipc`+`jalr`/`addi`/load pairs.
 
 use crate::imm::{Imm12, Imm20, Shamt};
 use crate::inst::Inst;
@@ -16,6 +17,18 @@ pub fn load_imm(rd: Reg, value: i64) -> Vec<Inst> {
     let mut out = Vec::with_capacity(8);
     push_load_imm(rd, value, &mut out);
     out
+}
+
+/// Splits `value` into `(hi, lo)` with `hi.upper_value() + lo.value() == value`,
+/// i.e. the operands of `auipc rd, hi` + `jalr/addi/ld ..., lo(rd)` (or
+/// `lui` + `addi`) reaching `value` from the pc (or from zero).
+///
+/// `None` when `value` is outside `-2^31 - 2048 ..= 2^31 - 2049`, the range
+/// such a pair reaches on RV64 (`hi` is sign-extended, `lo` rounds `hi` up).
+pub fn split_hi_lo(value: i64) -> Option<(Imm20, Imm12)> {
+    let lo = low12(value);
+    let hi = Imm20::new(value.checked_sub(lo)? >> 12)?;
+    Some((hi, imm12(lo)))
 }
 
 /// Sign-extends the low 12 bits.

@@ -56,7 +56,7 @@ pub use decode::{decode, decode16, decode32, insn_len, DecodeError};
 pub use encode::{compress, encode};
 pub use imm::{BranchOffset, Imm12, Imm20, JumpOffset, Shamt, ShamtW};
 pub use inst::Inst;
-pub use li::load_imm;
+pub use li::{load_imm, split_hi_lo};
 pub use op::{
     AluImmOp, AluOp, AmoOp, AmoWidth, BranchOp, Extension, FenceSet, LoadOp, Ordering, ShiftOp,
     ShiftWOp, StoreOp, UnaryOp,

@@ -63,6 +63,25 @@ fn fence_set() -> impl Strategy<Value = FenceSet> {
     (0u32..16).prop_map(|v| FenceSet::new(v).expect("4 bits"))
 }
 
+/// Register-only computation that cannot trap or transfer control:
+/// `lui`/`auipc`, ALU (incl. M, Zba, Zbb), immediate ALU, shifts, unary ops.
+/// Handy for straight-line random programs (emulator differential tests).
+pub fn alu_inst() -> impl Strategy<Value = Inst> {
+    prop_oneof![
+        1 => (reg(), imm20()).prop_map(|(rd, imm)| Inst::Lui { rd, imm }),
+        1 => (reg(), imm20()).prop_map(|(rd, imm)| Inst::Auipc { rd, imm }),
+        3 => (select(AluImmOp::ALL), reg(), reg(), imm12())
+            .prop_map(|(op, rd, rs1, imm)| Inst::AluImm { op, rd, rs1, imm }),
+        1 => (select(ShiftOp::ALL), reg(), reg(), shamt())
+            .prop_map(|(op, rd, rs1, shamt)| Inst::Shift { op, rd, rs1, shamt }),
+        1 => (select(ShiftWOp::ALL), reg(), reg(), shamt_w())
+            .prop_map(|(op, rd, rs1, shamt)| Inst::ShiftW { op, rd, rs1, shamt }),
+        4 => (select(AluOp::ALL), reg(), reg(), reg())
+            .prop_map(|(op, rd, rs1, rs2)| Inst::Alu { op, rd, rs1, rs2 }),
+        1 => (select(UnaryOp::ALL), reg(), reg()).prop_map(|(op, rd, rs1)| Inst::Unary { op, rd, rs1 }),
+    ]
+}
+
 /// Any instruction this crate models (the decoder's whole output space).
 pub fn inst() -> impl Strategy<Value = Inst> {
     prop_oneof![

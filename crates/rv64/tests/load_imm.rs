@@ -2,7 +2,7 @@
 //! model of the four instructions it may use (semantics from the RV64I spec).
 
 use proptest::prelude::*;
-use rvbpf_rv64::{load_imm, AluImmOp, Inst, Reg, ShiftOp};
+use rvbpf_rv64::{load_imm, split_hi_lo, AluImmOp, Inst, Reg, ShiftOp};
 
 /// Runs `insts` on a register file where every register starts as a marker
 /// value, returning the final value of `rd`.
@@ -105,12 +105,44 @@ fn small_values_are_one_instruction_and_32_bit_values_at_most_two() {
     assert_eq!(load_imm(Reg::A0, -0x8000_0000).len(), 1);
 }
 
+#[test]
+fn split_hi_lo_covers_exactly_the_auipc_pair_range() {
+    // Reach of auipc (sign-extended imm20 << 12) plus a 12-bit signed addend:
+    // [-2^31 - 2048, 2^31 - 4096 + 2047].
+    let (min, max) = (-(1i64 << 31) - 2048, (1i64 << 31) - 4096 + 2047);
+    for v in [
+        min,
+        max,
+        0,
+        -1,
+        2047,
+        2048,
+        -2048,
+        -2049,
+        0x7fff_f7ff,
+        0x1234_5678,
+        -0x1234_5678,
+    ] {
+        let (hi, lo) = split_hi_lo(v).unwrap_or_else(|| panic!("{v:#x}"));
+        assert_eq!(hi.upper_value() + lo.value(), v, "{v:#x}");
+    }
+    for v in [min - 1, max + 1, i64::MAX, i64::MIN] {
+        assert_eq!(split_hi_lo(v), None, "{v:#x}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
     #[test]
     fn any_value_round_trips(value in any::<i64>()) {
         check(value);
+    }
+
+    #[test]
+    fn split_hi_lo_recombines(value in -(1i64 << 31) - 2048..=(1i64 << 31) - 2049) {
+        let (hi, lo) = split_hi_lo(value).unwrap();
+        prop_assert_eq!(hi.upper_value() + lo.value(), value);
     }
 
     #[test]
