@@ -61,6 +61,6 @@ pub use op::{
     AluImmOp, AluOp, AmoOp, AmoWidth, BranchOp, Extension, FenceSet, LoadOp, Ordering, ShiftOp,
     ShiftWOp, StoreOp, UnaryOp,
 };
-pub use print::{disassemble, Line};
+pub use print::{disassemble, disassemble_one, Line};
 pub use reg::Reg;
 pub use target::{EncodeError, Encoded, Target, TargetParseError};

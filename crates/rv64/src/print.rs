@@ -242,40 +242,43 @@ pub fn disassemble(bytes: &[u8], base_pc: u64) -> Vec<Line> {
     let mut lines = Vec::new();
     let mut offset = 0;
     while offset < bytes.len() {
-        let rest = &bytes[offset..];
-        let address = base_pc.wrapping_add(offset as u64);
-        let (len, text) = match decode(rest) {
-            Ok((inst, len)) => {
-                let text = if len == 2 {
-                    let half = u16::from_le_bytes([rest[0], rest[1]]);
-                    rvc_hint_text(half).unwrap_or_else(|| inst.display(address).to_string())
-                } else {
-                    inst.display(address).to_string()
-                };
-                (len, text)
-            }
-            Err(_) => {
-                // LLVM treats anything whose low bits are 11 as 32 bits long.
-                let len = match rest {
-                    [b0, b1, ..] => match insn_len(u16::from_le_bytes([*b0, *b1])) {
-                        Some(2) => 2,
-                        _ => 4,
-                    },
-                    _ => 2,
-                }
-                .min(rest.len());
-                (len, unknown_text(&rest[..len]).to_string())
-            }
-        };
+        let (len, text) = disassemble_one(&bytes[offset..], base_pc.wrapping_add(offset as u64));
         lines.push(Line {
             offset,
-            address,
-            bytes: rest[..len].to_vec(),
+            address: base_pc.wrapping_add(offset as u64),
+            bytes: bytes[offset..offset + len].to_vec(),
             text,
         });
         offset += len;
     }
     lines
+}
+
+/// Text of the one instruction at the start of `bytes`, located at `pc`, and
+/// how many bytes it covers (2 or 4, or what is left of a truncated tail;
+/// never 0 for non-empty input). Unlike [`Inst::display`] this sees the raw
+/// bits, so RVC HINTs print as LLVM prints them (`c.li zero, 5`).
+pub fn disassemble_one(bytes: &[u8], pc: u64) -> (usize, String) {
+    match decode(bytes) {
+        Ok((inst, 2)) => {
+            let half = u16::from_le_bytes([bytes[0], bytes[1]]);
+            let text = rvc_hint_text(half).unwrap_or_else(|| inst.display(pc).to_string());
+            (2, text)
+        }
+        Ok((inst, len)) => (len, inst.display(pc).to_string()),
+        Err(_) => {
+            // LLVM treats anything whose low bits are 11 as 32 bits long.
+            let len = match bytes {
+                [b0, b1, ..] => match insn_len(u16::from_le_bytes([*b0, *b1])) {
+                    Some(2) => 2,
+                    _ => 4,
+                },
+                _ => 2,
+            }
+            .min(bytes.len());
+            (len, unknown_text(&bytes[..len]).to_string())
+        }
+    }
 }
 
 /// LLVM's text for bytes we do not decode: the two canonical "unimp"
