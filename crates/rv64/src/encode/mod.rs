@@ -1,4 +1,4 @@
-//! Encoder layers: [`format`] packs fields, [`encode`] turns any [`Inst`] into
+//! Encoder layers: [`format`](mod@format) packs fields, [`encode`] turns any [`Inst`] into
 //! its 32-bit word, [`compress`] finds the 16-bit RVC form when one exists.
 //! The target-aware choice between them lives in [`crate::target`].
 
