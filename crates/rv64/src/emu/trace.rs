@@ -24,12 +24,12 @@ pub struct TraceEntry {
 }
 
 impl TraceEntry {
-    /// Disassembly of the instruction through the shared decoder (the base
-    /// form for compressed encodings).
+    /// objdump-style disassembly through the shared decoder and printer
+    /// (the base form for compressed encodings).
     pub fn disassembly(&self) -> String {
         let bytes = self.bits.to_le_bytes();
         match decode(&bytes[..usize::from(self.len)]) {
-            Ok((inst, _)) => format!("{inst:?}"),
+            Ok((inst, _)) => inst.display(self.pc).to_string(),
             Err(e) => format!("<{e}>"),
         }
     }
