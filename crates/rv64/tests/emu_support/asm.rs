@@ -187,6 +187,9 @@ pub mod ops {
         let hi = ((v - lo) >> 12) as i32;
         // `hi` may be 0x80000 which as signed 20-bit is -0x80000.
         let hi = i64::from((hi << 12) >> 12);
+        if lo == 0 {
+            return vec![lui(rd, hi)];
+        }
         vec![lui(rd, hi), imm(AluImmOp::Addiw, rd, rd, lo)]
     }
 }
