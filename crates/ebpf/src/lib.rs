@@ -6,3 +6,8 @@
 pub mod inst;
 pub mod insn;
 pub mod object;
+pub mod asm;
+pub mod data_file;
+pub mod disasm;
+#[cfg(feature = "proptest")]
+pub mod testing;
