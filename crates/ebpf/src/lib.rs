@@ -6,6 +6,8 @@
 pub mod inst;
 pub mod insn;
 pub mod object;
+pub mod btf;
+pub mod elf;
 pub mod asm;
 pub mod data_file;
 pub mod disasm;
