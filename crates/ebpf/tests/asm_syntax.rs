@@ -217,3 +217,18 @@ fn listing_names_targets_maps_and_kfuncs() {
     assert!(lines[4].ends_with("# -> pc 5"), "{text}");
     assert_eq!(lines[6], "f:");
 }
+
+#[test]
+fn raw_programs_get_the_same_function_table() {
+    use rvbpf_ebpf::asm::object_from_insts;
+    // pc 0 call local +1 -> pc 2.
+    let insts = assemble("call local +1\nexit\nexit").unwrap();
+    let obj = object_from_insts("raw", &insts);
+    let starts: Vec<(&str, usize)> = obj.programs[0]
+        .functions
+        .iter()
+        .map(|f| (f.name.as_str(), f.start))
+        .collect();
+    assert_eq!(starts, [("main", 0), ("sub_2", 2)]);
+    assert_eq!(obj.programs[0].insns, encode_program(&insts));
+}

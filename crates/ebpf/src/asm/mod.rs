@@ -146,15 +146,6 @@ fn assemble_full(text: &str) -> Result<Assembled, AsmError> {
             call_targets.push((target, Some(p.label)));
         }
     }
-    // Numeric `call local +N` targets are functions too.
-    for (pc, inst) in insts.iter().enumerate() {
-        if let Some(off) = function_offset(inst) {
-            let target = pc as i64 + 1 + off as i64;
-            if target >= 0 && !call_targets.iter().any(|(t, _)| *t as i64 == target) {
-                call_targets.push((target as usize, None));
-            }
-        }
-    }
     Ok(Assembled {
         insts,
         call_targets,
@@ -230,6 +221,31 @@ pub fn assemble_object(name: &str, text: &str) -> Result<Object, AsmError> {
             kind: AsmErrorKind::EmptyProgram,
         });
     }
+    Ok(build_object(name, &insts, call_targets))
+}
+
+/// Wraps already-typed instructions (slot form, e.g. from
+/// [`crate::inst::decode_program`]) into an [`Object`] like
+/// [`assemble_object`] does; functions found through `call local` /
+/// `lddw func` targets are named `sub_<pc>`.
+pub fn object_from_insts(name: &str, insts: &[Inst]) -> Object {
+    build_object(name, insts, Vec::new())
+}
+
+fn build_object(
+    name: &str,
+    insts: &[Inst],
+    mut call_targets: Vec<(usize, Option<String>)>,
+) -> Object {
+    // Numeric `call local +N` targets are functions too.
+    for (pc, inst) in insts.iter().enumerate() {
+        if let Some(off) = function_offset(inst) {
+            let target = pc as i64 + 1 + off as i64;
+            if target >= 0 && !call_targets.iter().any(|(t, _)| *t as i64 == target) {
+                call_targets.push((target as usize, None));
+            }
+        }
+    }
     let mut functions = vec![FuncInfo {
         name: "main".to_string(),
         start: 0,
@@ -251,13 +267,13 @@ pub fn assemble_object(name: &str, text: &str) -> Result<Object, AsmError> {
         name: "main".to_string(),
         section: String::new(),
         kind: ProgKind::Other,
-        insns: encode_program(&insts),
+        insns: encode_program(insts),
         functions,
     };
-    Ok(Object {
+    Object {
         name: name.to_string(),
         programs: vec![program],
         maps: vec![],
         kfuncs: vec![],
-    })
+    }
 }
