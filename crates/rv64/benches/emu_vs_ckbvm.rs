@@ -10,7 +10,6 @@
 //! For a one-shot table with ratios, run the `emu_speed` example instead.
 
 #[path = "../tests/emu_support/mod.rs"]
-#[allow(dead_code)]
 mod emu_support;
 
 use std::time::Duration;

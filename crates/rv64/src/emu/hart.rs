@@ -66,7 +66,7 @@ impl HostCalls {
 
     fn slot_at(&self, pc: u64) -> Option<u32> {
         let off = pc.wrapping_sub(self.base);
-        (off % 4 == 0 && off / 4 < u64::from(self.slots)).then_some((off / 4) as u32)
+        (off & 3 == 0 && off / 4 < u64::from(self.slots)).then_some((off / 4) as u32)
     }
 }
 
@@ -282,7 +282,7 @@ impl Hart {
                 return Ok(Stop::HostCall { number });
             }
             let region = match mem.exec_region_at(pc) {
-                Some(region) if pc % 2 == 0 => region,
+                Some(region) if pc & 1 == 0 => region,
                 _ => {
                     return Err(EmuError::Fault {
                         pc,

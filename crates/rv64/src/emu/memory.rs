@@ -169,7 +169,7 @@ impl Memory {
         if size == 0 || base.checked_add(size).is_none() {
             return Err(MemoryError::BadRange { name, base, size });
         }
-        if perms.exec && base % 2 != 0 {
+        if perms.exec && base & 1 != 0 {
             return Err(MemoryError::MisalignedCode { name, base });
         }
         if self.regions.iter().any(|r| r.name == name) {
