@@ -13,3 +13,4 @@ pub mod data_file;
 pub mod disasm;
 #[cfg(feature = "proptest")]
 pub mod testing;
+pub mod verifier;

@@ -1,0 +1,343 @@
+//! The verifier: the only way to turn an [`Object`]'s program into a
+//! [`VerifiedProgram`], the type every engine (interpreter, JIT) accepts.
+//!
+//! # What it checks
+//!
+//! * the instruction stream decodes strictly ([`crate::inst::decode_program`]),
+//!   is not empty and has at most [`MAX_INSNS`] slots;
+//! * functions: pc 0 and every bpf2bpf call target (and every subprogram
+//!   whose address a `lddw` takes) start a function, which runs to the next
+//!   start; jumps stay inside their function and never land on the second
+//!   half of a `lddw`; no path runs off the end of a function;
+//! * helpers and kfuncs are known to the runtime, map references in `lddw`
+//!   are in range; r10 is never written;
+//! * no register is read before it is written on every path (forward
+//!   dataflow, see [`dataflow`]); after any call r0 holds the result and
+//!   r1..r5 are unreadable, as in Linux;
+//! * stack accesses at a static offset from r10 (directly or through a
+//!   register holding r10 ± constant) stay inside `[r10-512, r10)`;
+//! * the call graph has no recursion, at most [`MAX_FRAMES`] frames and at
+//!   most [`MAX_STACK`] bytes of stack along any chain, and a subprogram with
+//!   a tail call is only entered while the frames above it use less than
+//!   [`TAIL_CALL_STACK_LIMIT`] bytes (see [`callgraph`]);
+//! * `bpf_tail_call` gets a prog-array map in r2 wherever r2 is statically known.
+//!
+//! # What it deliberately does not do
+//!
+//! Unlike Linux it does not track pointer types, value ranges or packet
+//! bounds, and it does not prove termination. rvbpf's runtime makes that
+//! unnecessary for safety: every load and store an engine executes through a
+//! pointer that is not a static stack offset is bounds-checked at run time
+//! against the memory regions the program may touch, and every run has an
+//! instruction budget that stops runaway loops. A stack access through a
+//! pointer derived from r10 whose offset is not static makes the function's
+//! `stack_depth` the whole 512 bytes, so such accesses stay inside the frame
+//! the engines reserve. Helper arity is unknown here, so helper arguments are
+//! not checked for initialisation (the runtime's helpers validate them).
+
+mod callgraph;
+mod dataflow;
+mod effects;
+mod error;
+mod layout;
+
+pub use callgraph::{MAX_FRAMES, MAX_STACK, TAIL_CALL_STACK_LIMIT};
+pub use dataflow::MAX_FRAME_STACK;
+pub use effects::TAIL_CALL_HELPER;
+pub use error::{VerifyError, VerifyErrorKind};
+pub use layout::MAX_INSNS;
+
+use crate::insn::Insn;
+use crate::inst::{CallTarget, Inst};
+use crate::object::{MapDef, Object, ProgKind};
+use callgraph::CallSites;
+use effects::{arg_bits, effects};
+
+/// What the runtime offers the program being verified.
+pub struct VerifyEnv<'a> {
+    /// Is helper number n known to the runtime?
+    pub helper_known: &'a dyn Fn(i32) -> bool,
+    /// Is a kfunc with this name registered?
+    pub kfunc_known: &'a dyn Fn(&str) -> bool,
+    /// How many argument registers (r1..) the entry function receives
+    /// initialised (1 for ELF programs: ctx; 2 for conformance tests: memory
+    /// pointer and length). Values above 5 count as 5.
+    pub entry_args: u8,
+}
+
+/// Facts about one function of a verified program, for the engines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionFacts {
+    /// Name from the object's function table, else `sub_<pc>` (the entry
+    /// function falls back to the program name).
+    pub name: String,
+    /// First pc of the function.
+    pub start: usize,
+    /// One past its last pc.
+    pub end: usize,
+    /// Bytes below r10 the function uses (deepest static access), rounded up
+    /// to 16; 512 if it accesses the stack at offsets that are not static.
+    pub stack_depth: u32,
+    /// From BTF if known, else the highest r1..r5 read before being written;
+    /// for the entry function `VerifyEnv::entry_args`.
+    pub arg_count: u8,
+    /// Indices of the functions it calls (bpf2bpf), sorted, without repeats.
+    pub callees: Vec<usize>,
+    /// Contains any call: helper, kfunc, local or callx.
+    pub makes_calls: bool,
+    /// Contains a call that leaves BPF code: helper, kfunc or callx.
+    pub makes_helper_calls: bool,
+    /// Contains `call 12` (`bpf_tail_call`).
+    pub has_tail_call: bool,
+    /// `has_tail_call`, or calls (transitively) a function that has one.
+    pub tail_call_reachable: bool,
+    /// Registers the function's instructions read (bit n = rn), including
+    /// implicit uses: r0 by `exit` and `cmpxchg`, r1..r5 by helper, kfunc and
+    /// callx calls (their arity is unknown), r1..r{arg_count} of the callee by
+    /// local calls, r1..r3 by tail calls.
+    pub regs_read: u16,
+    /// Registers the function's instructions write, including r0 for calls.
+    /// (r1..r5 are clobbered by calls but not counted here.)
+    pub regs_written: u16,
+}
+
+/// A program that passed verification. Only [`verify`] constructs one.
+#[derive(Clone, Debug)]
+pub struct VerifiedProgram {
+    name: String,
+    kind: ProgKind,
+    section: String,
+    insns: Vec<Insn>,
+    insts: Vec<Inst>,
+    functions: Vec<FunctionFacts>,
+    maps: Vec<MapDef>,
+    kfuncs: Vec<String>,
+    object_name: String,
+    entry_args: u8,
+}
+
+impl VerifiedProgram {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn kind(&self) -> &ProgKind {
+        &self.kind
+    }
+    /// ELF section the program came from.
+    pub fn section(&self) -> &str {
+        &self.section
+    }
+    /// The raw, linked instruction slots.
+    pub fn insns(&self) -> &[Insn] {
+        &self.insns
+    }
+    /// Typed instructions, one per slot (`LddwHigh` for second `lddw` slots).
+    pub fn insts(&self) -> &[Inst] {
+        &self.insts
+    }
+    /// The functions, sorted by start pc; index 0 is the entry function.
+    pub fn functions(&self) -> &[FunctionFacts] {
+        &self.functions
+    }
+    /// Index of the function containing `pc` (pcs past the end map to the last function).
+    pub fn function_at(&self, pc: usize) -> usize {
+        self.functions
+            .partition_point(|f| f.start <= pc)
+            .saturating_sub(1)
+    }
+    /// The object's maps; `lddw` map immediates index these.
+    pub fn maps(&self) -> &[MapDef] {
+        &self.maps
+    }
+    /// The object's kfunc names; `CallTarget::Kfunc(i)` indexes these.
+    pub fn kfuncs(&self) -> &[String] {
+        &self.kfuncs
+    }
+    pub fn object_name(&self) -> &str {
+        &self.object_name
+    }
+    /// Whether any tail call can run while this program is on the stack.
+    pub fn tail_call_reachable(&self) -> bool {
+        self.functions[0].tail_call_reachable
+    }
+    /// Argument registers the entry function was verified with (`VerifyEnv::entry_args`, at most 5).
+    pub fn entry_args(&self) -> u8 {
+        self.entry_args
+    }
+}
+
+/// A rejection before the program name is attached.
+#[derive(Clone, Debug)]
+pub(crate) struct Reject {
+    pub pc: Option<usize>,
+    pub kind: VerifyErrorKind,
+}
+
+impl Reject {
+    pub fn at(pc: usize, kind: VerifyErrorKind) -> Reject {
+        Reject { pc: Some(pc), kind }
+    }
+    pub fn program(kind: VerifyErrorKind) -> Reject {
+        Reject { pc: None, kind }
+    }
+}
+
+/// Verifies program number `prog_index` of `obj`.
+pub fn verify(
+    obj: &Object,
+    prog_index: usize,
+    env: &VerifyEnv,
+) -> Result<VerifiedProgram, VerifyError> {
+    let Some(prog) = obj.programs.get(prog_index) else {
+        return Err(VerifyError {
+            program: format!("#{prog_index}"),
+            pc: None,
+            kind: VerifyErrorKind::NoSuchProgram {
+                index: prog_index,
+                count: obj.programs.len(),
+            },
+        });
+    };
+    let (insts, functions) = check(obj, prog, env).map_err(|r| VerifyError {
+        program: prog.name.clone(),
+        pc: r.pc,
+        kind: r.kind,
+    })?;
+    Ok(VerifiedProgram {
+        name: prog.name.clone(),
+        kind: prog.kind.clone(),
+        section: prog.section.clone(),
+        insns: prog.insns.clone(),
+        insts,
+        functions,
+        maps: obj.maps.clone(),
+        kfuncs: obj.kfuncs.clone(),
+        object_name: obj.name.clone(),
+        entry_args: env.entry_args.min(5),
+    })
+}
+
+/// Runs every check; returns the typed instructions and the function facts.
+fn check(
+    obj: &Object,
+    prog: &crate::object::Program,
+    env: &VerifyEnv,
+) -> Result<(Vec<Inst>, Vec<FunctionFacts>), Reject> {
+    let insts = layout::decode(&prog.insns)?;
+    let starts = layout::check_insts(&insts, obj, env)?;
+    let ends: Vec<usize> = starts
+        .iter()
+        .skip(1)
+        .copied()
+        .chain([insts.len()])
+        .collect();
+    let func_index = |pc: usize| starts.partition_point(|&s| s <= pc) - 1;
+
+    let mut names = Vec::with_capacity(starts.len());
+    let mut btf_args = Vec::with_capacity(starts.len());
+    for &start in &starts {
+        let info = prog.functions.iter().find(|f| f.start == start);
+        names.push(match info {
+            Some(f) => f.name.clone(),
+            None if start == 0 => prog.name.clone(),
+            None => format!("sub_{start}"),
+        });
+        btf_args.push(info.and_then(|f| f.arg_count));
+    }
+    for (f, &start) in starts.iter().enumerate() {
+        layout::check_jumps(&insts, &names[f], start, ends[f])?;
+    }
+
+    // Call sites and simple per-function properties, from all instructions.
+    let mut calls: Vec<CallSites> = vec![Vec::new(); starts.len()];
+    let mut has_tail_call = vec![false; starts.len()];
+    let mut makes_calls = vec![false; starts.len()];
+    let mut makes_helper_calls = vec![false; starts.len()];
+    for (f, &start) in starts.iter().enumerate() {
+        for (pc, inst) in insts.iter().enumerate().take(ends[f]).skip(start) {
+            match *inst {
+                Inst::Call(CallTarget::Local(off)) => {
+                    let target = layout::rel_target(pc, off.into()) as usize;
+                    calls[f].push((pc, func_index(target)));
+                }
+                Inst::Call(CallTarget::Helper(TAIL_CALL_HELPER)) => has_tail_call[f] = true,
+                _ => {}
+            }
+            makes_calls[f] |= effects::is_call(inst);
+            makes_helper_calls[f] |= matches!(
+                inst,
+                &Inst::Call(CallTarget::Helper(_) | CallTarget::Kfunc(_)) | &Inst::Callx { .. }
+            );
+        }
+    }
+    let order = callgraph::postorder(&calls, &names)?;
+
+    // Dataflow, callees first so that callers know their argument counts.
+    let entry_args = env.entry_args.min(5);
+    let mut arg_count = vec![0u8; starts.len()];
+    let mut stack_depth = vec![0u32; starts.len()];
+    for &f in &order {
+        let entry_init = if f == 0 {
+            arg_bits(entry_args)
+        } else {
+            arg_bits(btf_args[f].unwrap_or(5))
+        };
+        let callee_args = |pc: usize| arg_count[func_index(pc)];
+        let flow = dataflow::analyse(&dataflow::FunctionInput {
+            insts: &insts,
+            name: &names[f],
+            start: starts[f],
+            end: ends[f],
+            entry_init,
+            callee_args: &callee_args,
+            maps: &obj.maps,
+        })?;
+        arg_count[f] = if f == 0 {
+            entry_args
+        } else {
+            btf_args[f].map_or(flow.highest_arg_read, |n| n.min(5))
+        };
+        stack_depth[f] = if flow.dynamic_stack {
+            MAX_FRAME_STACK
+        } else {
+            flow.max_stack.div_ceil(16) * 16
+        };
+    }
+    callgraph::check_chains(&calls, &names, &stack_depth, &has_tail_call, &order)?;
+    let reachable = callgraph::tail_call_reachable(&calls, &has_tail_call, &order);
+
+    let functions = (0..starts.len())
+        .map(|f| {
+            let (mut regs_read, mut regs_written) = (0u16, 0u16);
+            for (pc, inst) in insts.iter().enumerate().take(ends[f]).skip(starts[f]) {
+                let callee_args = match *inst {
+                    Inst::Call(CallTarget::Local(off)) => {
+                        arg_count[func_index(layout::rel_target(pc, off.into()) as usize)]
+                    }
+                    _ => 0,
+                };
+                let e = effects(inst, callee_args);
+                regs_read |= e.reads | e.may_read;
+                regs_written |= e.writes;
+            }
+            let mut callees: Vec<usize> = calls[f].iter().map(|&(_, g)| g).collect();
+            callees.sort_unstable();
+            callees.dedup();
+            FunctionFacts {
+                name: names[f].clone(),
+                start: starts[f],
+                end: ends[f],
+                stack_depth: stack_depth[f],
+                arg_count: arg_count[f],
+                callees,
+                makes_calls: makes_calls[f],
+                makes_helper_calls: makes_helper_calls[f],
+                has_tail_call: has_tail_call[f],
+                tail_call_reachable: reachable[f],
+                regs_read,
+                regs_written,
+            }
+        })
+        .collect();
+    Ok((insts, functions))
+}
