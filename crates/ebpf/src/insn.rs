@@ -77,7 +77,7 @@ impl Insn {
 /// Splits a byte buffer into instruction slots. Fails if the length is not
 /// a multiple of 8 (the returned value is the number of trailing bytes).
 pub fn insns_from_bytes(bytes: &[u8]) -> Result<Vec<Insn>, usize> {
-    if bytes.len() % INSN_SIZE != 0 {
+    if !bytes.len().is_multiple_of(INSN_SIZE) {
         return Err(bytes.len() % INSN_SIZE);
     }
     Ok(bytes

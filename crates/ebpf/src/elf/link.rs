@@ -84,8 +84,8 @@ fn collect_functions(
             continue;
         };
         let len = code[&section].insns.len() as u64 * INSN_SIZE as u64;
-        let fits = s.value % INSN_SIZE as u64 == 0
-            && s.size % INSN_SIZE as u64 == 0
+        let fits = s.value.is_multiple_of(INSN_SIZE as u64)
+            && s.size.is_multiple_of(INSN_SIZE as u64)
             && s.value < len
             && s.value.checked_add(s.size).is_some_and(|end| end <= len);
         if !fits {

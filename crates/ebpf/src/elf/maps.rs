@@ -141,7 +141,7 @@ impl MapTable {
             found.push((
                 sym.value,
                 size,
-                attrs.into_def(&var.name).map_err(&bad)?,
+                attrs.to_def(&var.name).map_err(&bad)?,
                 attrs.values_offset,
             ));
         }
@@ -183,7 +183,7 @@ impl MapTable {
             let slot = self
                 .slots
                 .iter()
-                .find(|s| s.offset <= r.offset && r.offset < s.offset + s.size)
+                .find(|s| s.offset <= r.offset && r.offset < s.offset.saturating_add(s.size))
                 .ok_or_else(stray)?;
             let values = slot.values_offset.ok_or_else(stray)?;
             let def = &mut self.maps[slot.map];
@@ -202,7 +202,7 @@ impl MapTable {
             let rel = (r.offset - slot.offset)
                 .checked_sub(values)
                 .ok_or_else(stray)?;
-            if rel % 8 != 0 {
+            if !rel.is_multiple_of(8) {
                 return Err(bad("not aligned to an 8-byte slot"));
             }
             if def.kind != MapKind::ProgArray {
@@ -279,7 +279,7 @@ impl MapAttrs {
                 "values" => {
                     let arr = btf.skip_modifiers(m.ty).ok().and_then(|t| btf.get(t));
                     if !matches!(arr.map(|t| &t.kind), Some(BtfKind::Array { .. }))
-                        || m.bit_offset % 8 != 0
+                        || !m.bit_offset.is_multiple_of(8)
                     {
                         return Err(bad());
                     }
@@ -291,7 +291,7 @@ impl MapAttrs {
         Ok(a)
     }
 
-    fn into_def(&self, name: &str) -> Result<MapDef, MapProblem> {
+    fn to_def(&self, name: &str) -> Result<MapDef, MapProblem> {
         let raw_type = self.map_type.ok_or(MapProblem::Missing("type"))?;
         let kind = MapKind::from_linux(raw_type).ok_or(MapProblem::UnsupportedType(raw_type))?;
         let max_entries = self.max_entries.ok_or(MapProblem::Missing("max_entries"))?;

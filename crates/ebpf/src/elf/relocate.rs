@@ -61,7 +61,7 @@ pub(crate) fn relocate_section(
             continue;
         }
         let pc = (r.offset / INSN_SIZE as u64) as usize;
-        if r.offset % INSN_SIZE as u64 != 0 || pc >= insns.len() {
+        if !r.offset.is_multiple_of(INSN_SIZE as u64) || pc >= insns.len() {
             return Err(err(LoadErrorKind::RelocOutOfBounds { offset: r.offset }));
         }
         let sym = &view.symbols[r.sym];
@@ -191,7 +191,7 @@ fn function_target(
         .section
         .filter(|&s| view.sections[s].is_exec())
         .ok_or_else(|| bad("not in an executable section"))?;
-    if sym.value % INSN_SIZE as u64 != 0 {
+    if !sym.value.is_multiple_of(INSN_SIZE as u64) {
         return Err(bad("symbol is not instruction-aligned"));
     }
     let target = i64::try_from(sym.value / INSN_SIZE as u64)
