@@ -198,9 +198,22 @@ impl Hart {
         Ok(())
     }
 
-    /// Host-call argument `i` (`a0 + i`, `i < 8`).
+    /// Host-call argument `i`: register `a0 + i`.
+    ///
+    /// # Panics
+    /// If `i >= 8` (the RISC-V calling convention passes at most eight
+    /// integer arguments in registers).
     pub fn arg(&self, i: usize) -> u64 {
-        self.regs[usize::from(Reg::A0.index()) + i.min(7)]
+        assert!(i < 8, "argument register a{i} does not exist");
+        self.regs[usize::from(Reg::A0.index()) + i]
+    }
+
+    /// All eight argument registers `a0..a7`.
+    pub fn args(&self) -> [u64; 8] {
+        let a0 = usize::from(Reg::A0.index());
+        let mut out = [0; 8];
+        out.copy_from_slice(&self.regs[a0..a0 + 8]);
+        out
     }
 
     /// Sets `a0`, the return value of a host call.
