@@ -1,0 +1,480 @@
+//! Pre-decoding: a linked program's raw slots become a compact [`Op`] array
+//! once, at load time. Jump targets are resolved to absolute pcs, map
+//! references to VM addresses, helper/kfunc calls to registry ids, so the
+//! execution loop never looks at raw encodings. Op index == BPF pc (the
+//! second slot of a `lddw` becomes an unreachable [`Code::LddwHigh`]).
+//!
+//! The decoder also rejects, with a typed [`DecodeFailure`], anything the
+//! loop could not execute safely: jumps outside the program or into the
+//! middle of a `lddw`, calls to non-function starts, writes to r10, control
+//! falling off the end, unknown helpers/kfuncs/maps.
+
+use crate::helpers::{Registry, HELPER_TAIL_CALL};
+use crate::maps::{MapId, Maps};
+use crate::memory::MAPS_BASE;
+use rvbpf_ebpf::insn::Insn;
+use rvbpf_ebpf::inst::{
+    self, AluOp, AtomicOp, CallTarget, Cond, EndianOp, Inst, LddwKind, Operand, Reg, Size,
+};
+
+/// Binary ALU operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bin {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Sdiv,
+    Or,
+    And,
+    Lsh,
+    Rsh,
+    Mod,
+    Smod,
+    Xor,
+    Mov,
+    Arsh,
+}
+
+/// Atomic read-modify-write operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rmw {
+    Add,
+    Or,
+    And,
+    Xor,
+    Xchg,
+    Cmpxchg,
+}
+
+/// Operation codes of the pre-decoded form. Sizes are in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Alu64K(Bin),
+    Alu64X(Bin),
+    Alu32K(Bin),
+    Alu32X(Bin),
+    Neg64,
+    Neg32,
+    /// `dst = sign_extend(src, bits)` (64-bit result).
+    Movsx64(u8),
+    /// `dst = (u32) sign_extend(src, bits)`.
+    Movsx32(u8),
+    /// To little endian: truncate to `bits`.
+    Le(u8),
+    /// To big endian / unconditional swap of the low `bits`.
+    Swap(u8),
+    /// `dst = imm` (all 64 bits; resolved lddw).
+    LoadImm64,
+    Ldx(u8),
+    /// Sign-extending load.
+    LdxSx(u8),
+    StK(u8),
+    StX(u8),
+    Atomic {
+        size: u8,
+        op: Rmw,
+        fetch: bool,
+    },
+    /// Legacy packet load (`ldabs`/`ldind`): `r0 = ntoh(packet[(src?) + imm])`.
+    LdPacket {
+        size: u8,
+        indexed: bool,
+    },
+    Ja,
+    JmpK(Cond),
+    JmpX(Cond),
+    Jmp32K(Cond),
+    Jmp32X(Cond),
+    /// Helper `imm`.
+    CallHelper,
+    TailCall,
+    /// bpf2bpf call: `aux` = callee pc, `imm` = callee function index.
+    CallLocal,
+    /// kfunc: `aux` = registry kfunc id.
+    CallKfunc,
+    /// Helper whose number is in register `dst`.
+    Callx,
+    Exit,
+    /// Second slot of a `lddw`; never reached (the decoder rejects jumps to it).
+    LddwHigh,
+}
+
+/// One pre-decoded instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub code: Code,
+    pub dst: u8,
+    pub src: u8,
+    /// Memory offset.
+    pub off: i16,
+    /// Jump/call target pc, or kfunc id.
+    pub aux: u32,
+    /// Immediate, sign-extended from 32 bits (or the full lddw value).
+    pub imm: i64,
+}
+
+/// Why a program cannot be pre-decoded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeFailure {
+    #[error(transparent)]
+    Insn(#[from] inst::DecodeError),
+    #[error("pc {pc}: jump target {target} is outside the program or inside a lddw")]
+    BadJump { pc: usize, target: i64 },
+    #[error("pc {pc}: call target {target} is not the start of a function")]
+    BadCall { pc: usize, target: i64 },
+    #[error("pc {pc}: control falls off the end of the program")]
+    FallsOffEnd { pc: usize },
+    #[error("pc {pc}: r10 is read-only")]
+    WritesFramePointer { pc: usize },
+    #[error("pc {pc}: unknown helper {id}")]
+    UnknownHelper { pc: usize, id: i32 },
+    #[error("pc {pc}: unknown kfunc `{name}`")]
+    UnknownKfunc { pc: usize, name: String },
+    #[error("pc {pc}: map index {index} does not exist")]
+    BadMap { pc: usize, index: u32 },
+    #[error("pc {pc}: offset {offset} is outside the value of map `{map}`")]
+    BadMapOffset { pc: usize, map: String, offset: u32 },
+    #[error("pc {pc}: {what} is not supported")]
+    Unsupported { pc: usize, what: &'static str },
+    #[error("program is empty")]
+    Empty,
+}
+
+/// What the decoder needs to resolve references.
+pub struct DecodeEnv<'a> {
+    /// VM map id of each object map index.
+    pub map_ids: &'a [MapId],
+    pub maps: &'a Maps,
+    /// The object's kfunc names (indexed by `CALL_KFUNC` imm).
+    pub kfunc_names: &'a [String],
+    pub registry: &'a mut Registry,
+    /// Start pcs of the program's functions (sorted).
+    pub func_starts: &'a [usize],
+}
+
+fn bin(op: AluOp) -> Bin {
+    match op {
+        AluOp::Add => Bin::Add,
+        AluOp::Sub => Bin::Sub,
+        AluOp::Mul => Bin::Mul,
+        AluOp::Div => Bin::Div,
+        AluOp::Sdiv => Bin::Sdiv,
+        AluOp::Or => Bin::Or,
+        AluOp::And => Bin::And,
+        AluOp::Lsh => Bin::Lsh,
+        AluOp::Rsh => Bin::Rsh,
+        AluOp::Mod => Bin::Mod,
+        AluOp::Smod => Bin::Smod,
+        AluOp::Xor => Bin::Xor,
+        AluOp::Arsh => Bin::Arsh,
+        // Neg and Movsx* are handled before `bin` is called.
+        AluOp::Mov | AluOp::Neg | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32 => Bin::Mov,
+    }
+}
+
+fn op(code: Code) -> Op {
+    Op {
+        code,
+        dst: 0,
+        src: 0,
+        off: 0,
+        aux: 0,
+        imm: 0,
+    }
+}
+
+/// Decodes a linked program.
+pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, DecodeFailure> {
+    if insns.is_empty() {
+        return Err(DecodeFailure::Empty);
+    }
+    let insts = inst::decode_program(insns)?;
+    let n = insts.len();
+    let target = |pc: usize, off: i64| -> Result<u32, DecodeFailure> {
+        let t = pc as i64 + 1 + off;
+        if t < 0 || t >= n as i64 || insts[t as usize] == Inst::LddwHigh {
+            return Err(DecodeFailure::BadJump { pc, target: t });
+        }
+        Ok(t as u32)
+    };
+    let mut ops = Vec::with_capacity(n);
+    for (pc, inst) in insts.iter().enumerate() {
+        let writes_r10 = |r: Reg| -> Result<u8, DecodeFailure> {
+            if r == Reg::R10 {
+                Err(DecodeFailure::WritesFramePointer { pc })
+            } else {
+                Ok(r.num())
+            }
+        };
+        let o = match *inst {
+            Inst::Alu {
+                is64,
+                op: aop,
+                dst,
+                src,
+            } => {
+                let dst = writes_r10(dst)?;
+                let (code, s, imm) = match (aop, src) {
+                    (AluOp::Neg, _) => (if is64 { Code::Neg64 } else { Code::Neg32 }, 0, 0),
+                    (AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32, Operand::Reg(r)) => {
+                        let bits = match aop {
+                            AluOp::Movsx8 => 8,
+                            AluOp::Movsx16 => 16,
+                            _ => 32,
+                        };
+                        (
+                            if is64 {
+                                Code::Movsx64(bits)
+                            } else {
+                                Code::Movsx32(bits)
+                            },
+                            r.num(),
+                            0,
+                        )
+                    }
+                    (AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32, Operand::Imm(_)) => {
+                        return Err(DecodeFailure::Unsupported {
+                            pc,
+                            what: "movsx with an immediate",
+                        })
+                    }
+                    (_, Operand::Reg(r)) => (
+                        if is64 {
+                            Code::Alu64X(bin(aop))
+                        } else {
+                            Code::Alu32X(bin(aop))
+                        },
+                        r.num(),
+                        0,
+                    ),
+                    (_, Operand::Imm(v)) => (
+                        if is64 {
+                            Code::Alu64K(bin(aop))
+                        } else {
+                            Code::Alu32K(bin(aop))
+                        },
+                        0,
+                        v as i64,
+                    ),
+                };
+                Op {
+                    code,
+                    dst,
+                    src: s,
+                    off: 0,
+                    aux: 0,
+                    imm,
+                }
+            }
+            Inst::Endian { op: eop, dst, bits } => {
+                let code = match eop {
+                    EndianOp::Le => Code::Le(bits),
+                    EndianOp::Be | EndianOp::Swap => Code::Swap(bits),
+                };
+                Op {
+                    dst: writes_r10(dst)?,
+                    ..op(code)
+                }
+            }
+            Inst::Lddw { dst, kind } => {
+                let value = match kind {
+                    LddwKind::Imm(v) => v,
+                    LddwKind::Map { map } => Maps::handle(map_id(env, pc, map)?),
+                    LddwKind::MapValue { map, offset } => {
+                        let id = map_id(env, pc, map)?;
+                        let m = env
+                            .maps
+                            .get(id)
+                            .map_err(|_| DecodeFailure::BadMap { pc, index: map })?;
+                        if offset as u64 >= m.value_size as u64 * m.max_entries as u64 {
+                            return Err(DecodeFailure::BadMapOffset {
+                                pc,
+                                map: m.name.clone(),
+                                offset,
+                            });
+                        }
+                        MAPS_BASE + id.0 as u64 * crate::memory::MAP_STRIDE + offset as u64
+                    }
+                    LddwKind::Func { .. } => {
+                        return Err(DecodeFailure::Unsupported {
+                            pc,
+                            what: "lddw of a function address (callbacks)",
+                        })
+                    }
+                };
+                Op {
+                    dst: writes_r10(dst)?,
+                    imm: value as i64,
+                    ..op(Code::LoadImm64)
+                }
+            }
+            Inst::LddwHigh => op(Code::LddwHigh),
+            Inst::LoadPacket { size, index, imm } => Op {
+                src: index.map_or(0, |r| r.num()),
+                imm: imm as i64,
+                ..op(Code::LdPacket {
+                    size: size.bytes() as u8,
+                    indexed: index.is_some(),
+                })
+            },
+            Inst::Load {
+                size,
+                signed,
+                dst,
+                src,
+                off,
+            } => {
+                let code = if signed {
+                    Code::LdxSx(size.bytes() as u8)
+                } else {
+                    Code::Ldx(size.bytes() as u8)
+                };
+                Op {
+                    dst: writes_r10(dst)?,
+                    src: src.num(),
+                    off,
+                    ..op(code)
+                }
+            }
+            Inst::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => match src {
+                Operand::Reg(r) => Op {
+                    dst: dst.num(),
+                    src: r.num(),
+                    off,
+                    ..op(Code::StX(size.bytes() as u8))
+                },
+                Operand::Imm(v) => Op {
+                    dst: dst.num(),
+                    off,
+                    imm: v as i64,
+                    ..op(Code::StK(size.bytes() as u8))
+                },
+            },
+            Inst::Atomic {
+                size,
+                op: aop,
+                fetch,
+                dst,
+                src,
+                off,
+            } => {
+                let rmw = match aop {
+                    AtomicOp::Add => Rmw::Add,
+                    AtomicOp::Or => Rmw::Or,
+                    AtomicOp::And => Rmw::And,
+                    AtomicOp::Xor => Rmw::Xor,
+                    AtomicOp::Xchg => Rmw::Xchg,
+                    AtomicOp::Cmpxchg => Rmw::Cmpxchg,
+                };
+                if fetch && rmw != Rmw::Cmpxchg {
+                    writes_r10(src)?;
+                }
+                let size = if size == Size::DW { 8 } else { 4 };
+                Op {
+                    dst: dst.num(),
+                    src: src.num(),
+                    off,
+                    ..op(Code::Atomic {
+                        size,
+                        op: rmw,
+                        fetch,
+                    })
+                }
+            }
+            Inst::Ja { off, .. } => Op {
+                aux: target(pc, off as i64)?,
+                ..op(Code::Ja)
+            },
+            Inst::Jump {
+                is32,
+                cond,
+                dst,
+                src,
+                off,
+            } => {
+                let (code, s, imm) = match (is32, src) {
+                    (false, Operand::Imm(v)) => (Code::JmpK(cond), 0, v as i64),
+                    (false, Operand::Reg(r)) => (Code::JmpX(cond), r.num(), 0),
+                    (true, Operand::Imm(v)) => (Code::Jmp32K(cond), 0, v as i64),
+                    (true, Operand::Reg(r)) => (Code::Jmp32X(cond), r.num(), 0),
+                };
+                Op {
+                    dst: dst.num(),
+                    src: s,
+                    aux: target(pc, off as i64)?,
+                    imm,
+                    ..op(code)
+                }
+            }
+            Inst::Call(CallTarget::Helper(id)) if id == HELPER_TAIL_CALL => op(Code::TailCall),
+            Inst::Call(CallTarget::Helper(id)) => {
+                if !env.registry.helper_known(id) {
+                    return Err(DecodeFailure::UnknownHelper { pc, id });
+                }
+                Op {
+                    imm: id as i64,
+                    ..op(Code::CallHelper)
+                }
+            }
+            Inst::Call(CallTarget::Local(off)) => {
+                let t = pc as i64 + 1 + off as i64;
+                let func = usize::try_from(t)
+                    .ok()
+                    .and_then(|t| env.func_starts.iter().position(|&s| s == t))
+                    .ok_or(DecodeFailure::BadCall { pc, target: t })?;
+                Op {
+                    aux: t as u32,
+                    imm: func as i64,
+                    ..op(Code::CallLocal)
+                }
+            }
+            Inst::Call(CallTarget::Kfunc(k)) => {
+                let name = env
+                    .kfunc_names
+                    .get(k as usize)
+                    .ok_or(DecodeFailure::UnknownKfunc {
+                        pc,
+                        name: format!("#{k}"),
+                    })?;
+                if !env.registry.kfunc_known(name) {
+                    return Err(DecodeFailure::UnknownKfunc {
+                        pc,
+                        name: name.clone(),
+                    });
+                }
+                Op {
+                    aux: env.registry.kfunc_id(name),
+                    ..op(Code::CallKfunc)
+                }
+            }
+            Inst::Callx { reg } => Op {
+                dst: reg.num(),
+                ..op(Code::Callx)
+            },
+            Inst::Exit => op(Code::Exit),
+        };
+        ops.push(o);
+    }
+    // The last executable instruction must not fall through.
+    let last = ops
+        .iter()
+        .rposition(|o| o.code != Code::LddwHigh)
+        .unwrap_or(0);
+    if !matches!(ops[last].code, Code::Exit | Code::Ja) || last + 1 != n {
+        return Err(DecodeFailure::FallsOffEnd { pc: last });
+    }
+    Ok(ops)
+}
+
+fn map_id(env: &DecodeEnv<'_>, pc: usize, index: u32) -> Result<MapId, DecodeFailure> {
+    env.map_ids
+        .get(index as usize)
+        .copied()
+        .ok_or(DecodeFailure::BadMap { pc, index })
+}

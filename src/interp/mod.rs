@@ -1,0 +1,83 @@
+//! The reference interpreter: defines rvbpf's semantics and is the oracle
+//! for every other engine.
+//!
+//! * [`decode`] — programs are pre-decoded once at load into compact [`decode::Op`]s.
+//! * [`alu`] — pure arithmetic/comparison/byte-order semantics.
+//! * `exec` — the execution loop (one `match` per instruction, no allocation).
+//! * `frames` — bpf2bpf frames and stack allocation.
+//! * `tail_call` — the tail-call rule and its budget.
+//! * `trampoline` — fentry/fexit around traced functions.
+//!
+//! ## Execution model
+//!
+//! A top-level run starts with ONE tail-call budget of 33. `exec` runs one
+//! *activation*: a function and every untraced bpf2bpf callee below it,
+//! using an explicit frame stack (r6–r9 and r10 saved per frame; each frame
+//! gets its own stack area of its function's stack size, just below its
+//! caller's). The budget is passed by reference — like the x86/arm64
+//! `tail_call_cnt_ptr` — to everything that shares it.
+//!
+//! * A successful tail call replaces the *current frame* in place: the
+//!   caller frames stay, the new program starts at pc 0 with r1 unchanged
+//!   and its stack area at the same position; when it exits, control
+//!   returns to the replaced function's caller with its r0. Budget spent
+//!   inside a subprogram is gone for its callers too (one counter).
+//! * A failed tail call (index ≥ max_entries, empty slot, budget spent)
+//!   falls through and consumes nothing.
+//! * A call of a function with tracers attached goes through the
+//!   trampoline: fentry tracers, then the function as a nested activation
+//!   sharing the caller's budget (so the traced function keeps its tail-call
+//!   context), then fexit tracers. Every tracer run gets its own fresh
+//!   budget of 33. Tail-call entry never fires tracers.
+
+pub mod alu;
+pub mod decode;
+mod exec;
+mod frames;
+mod tail_call;
+mod trampoline;
+
+pub(crate) use frames::Frame;
+
+use crate::helpers::Registry;
+use crate::memory::STACK_TOP;
+use crate::vm::{LoadedProg, Machine, Outcome, ProgId, RunError, Stats, Vm, MAX_TAIL_CALLS};
+
+/// Most frames (bpf2bpf calls plus trampoline activations) alive at once.
+pub const MAX_FRAMES: usize = 64;
+
+/// One top-level run's interpreter state.
+pub(crate) struct Interp<'a> {
+    progs: &'a [LoadedProg],
+    registry: &'a Registry,
+    m: &'a mut Machine,
+    frames: &'a mut Vec<Frame>,
+    /// Instructions the run may still execute.
+    insns_left: u64,
+    stats: Stats,
+    /// Nested activations (trampolines, tracers) currently running.
+    depth: usize,
+}
+
+/// Runs `prog` from its entry with `args` in r1..r5.
+pub(crate) fn run(vm: &mut Vm, prog: ProgId, args: [u64; 5]) -> Result<Outcome, RunError> {
+    let budget = vm.insn_budget();
+    vm.frames.clear();
+    let mut it = Interp {
+        progs: &vm.progs,
+        registry: &vm.registry,
+        m: &mut vm.machine,
+        frames: &mut vm.frames,
+        insns_left: budget,
+        stats: Stats::default(),
+        depth: 0,
+    };
+    it.m.mem.set_stack_floor(STACK_TOP);
+    let mut tail_calls_left = MAX_TAIL_CALLS;
+    let ret = it.call_function(prog.0, 0, args, &mut tail_calls_left, 0)?;
+    it.stats.insns_executed = budget - it.insns_left;
+    Ok(Outcome {
+        ret,
+        stats: it.stats,
+    })
+}

@@ -1,0 +1,353 @@
+//! The VM address space: every byte a BPF program can touch (ctx, packet,
+//! stack, map values, global data) lives in a [`Region`] at a fixed **VM
+//! address**, and every access goes through a bounds check.
+//!
+//! Layout (one 64-bit address space, shared by every engine; the JIT's
+//! emulator maps the same regions at the same addresses):
+//!
+//! ```text
+//!  VM address                  region                     notes
+//!  0x0000_0000_0000_0000  ┌──────────────────────────┐
+//!                         │ unmapped (null guard)    │  any access faults
+//!  0x0000_0000_1000_0000  ├──────────────────────────┤
+//!                         │ CTX                      │  __sk_buff / xdp_md / raw bytes
+//!  0x0000_0000_1800_0000  ├──────────────────────────┤
+//!                         │ TRACE_CTX (read-only)    │  u64 args (+ ret) of a traced fn
+//!  0x0000_0000_2000_0000  ├──────────────────────────┤
+//!                         │ PACKET                   │  skb/xdp data .. data_end
+//!  0x0000_0000_3000_0000  ├──────────────────────────┤
+//!                         │ MAP_DESC (read-only)     │  32-byte descriptor per map;
+//!                         │                          │  a map "handle" points here
+//!  0x0000_0000_4000_0000  ├──────────────────────────┤
+//!                         │ STACK (grows down)       │  frames, innermost lowest
+//!  0x0000_0000_4001_0000  ├──────────────────────────┤  (STACK_SIZE = 64 KiB)
+//!                         │ unmapped                 │
+//!  0x0000_0001_0000_0000  ├──────────────────────────┤
+//!                         │ MAP 0 values             │  map i at MAPS_BASE + i*MAP_STRIDE
+//!  0x0000_0001_1000_0000  ├──────────────────────────┤
+//!                         │ MAP 1 values  ...        │  (each ≤ 256 MiB)
+//!                         └──────────────────────────┘
+//! ```
+//!
+//! Ctx and packet sit below 4 GiB because `__sk_buff.data`/`data_end` and
+//! `xdp_md.data`/`data_end` are u32 fields.
+//!
+//! The stack region has a movable lower bound ([`Memory::set_stack_floor`]):
+//! bytes below the innermost frame are out of bounds, so a frame cannot
+//! touch memory it has not allocated, while callers' frames stay reachable
+//! through pointers passed down to callees.
+//!
+//! Regions own their storage as a `Vec<u8>` that can be taken out
+//! ([`Memory::take_region_data`]) and put back, so another engine can run on
+//! the same bytes without copying.
+
+use std::fmt;
+
+/// Base of the ctx region.
+pub const CTX_BASE: u64 = 0x1000_0000;
+/// Base of the tracing-program argument region.
+pub const TRACE_CTX_BASE: u64 = 0x1800_0000;
+/// Base of the packet region.
+pub const PACKET_BASE: u64 = 0x2000_0000;
+/// Base of the map descriptor region (map handles point into it).
+pub const MAP_DESC_BASE: u64 = 0x3000_0000;
+/// Size of one map descriptor.
+pub const MAP_DESC_SIZE: u64 = 32;
+/// Lowest address of the stack region.
+pub const STACK_BASE: u64 = 0x4000_0000;
+/// Size of the whole stack region (all frames of one run, tracers included).
+pub const STACK_SIZE: usize = 64 * 1024;
+/// One past the highest stack byte: r10 of the outermost frame.
+pub const STACK_TOP: u64 = STACK_BASE + STACK_SIZE as u64;
+/// Base of map value storage.
+pub const MAPS_BASE: u64 = 0x1_0000_0000;
+/// Address distance between the value regions of consecutive maps.
+pub const MAP_STRIDE: u64 = 0x1000_0000;
+/// Largest region a packet or raw ctx may occupy (it must stay below the next region).
+pub const MAX_CTX_BYTES: usize = 0x0800_0000;
+
+/// Whether an access reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        })
+    }
+}
+
+/// What a region holds (for error messages and for engines mapping regions).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    Ctx,
+    TraceCtx,
+    Packet,
+    MapDesc,
+    Stack,
+    /// Value storage of a map (by map index in the VM).
+    MapValues(u32),
+}
+
+/// A faulting access, before the engine attaches its pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MemFault {
+    #[error("{access} of {size} bytes at {addr:#x} is out of bounds")]
+    OutOfBounds {
+        addr: u64,
+        size: usize,
+        access: Access,
+    },
+    #[error("write of {size} bytes at {addr:#x} hits a read-only region")]
+    ReadOnly { addr: u64, size: usize },
+}
+
+/// One contiguous piece of the address space.
+#[derive(Clone, Debug)]
+pub struct Region {
+    pub kind: RegionKind,
+    /// VM address of `data[0]`.
+    pub base: u64,
+    /// Lowest valid offset (non-zero only for the stack: the innermost frame's bottom).
+    pub floor: usize,
+    /// Whether BPF code may write (`false` for `.rodata`, trace ctx, map descriptors).
+    pub writable: bool,
+    pub data: Vec<u8>,
+}
+
+impl Region {
+    /// Offset of `[addr, addr+size)` inside the region, if it lies within `[floor, len)`.
+    #[inline(always)]
+    fn offset_of(&self, addr: u64, size: usize) -> Option<usize> {
+        let off = addr.wrapping_sub(self.base);
+        let len = self.data.len() as u64;
+        if off >= self.floor as u64 && off <= len && size as u64 <= len - off {
+            Some(off as usize)
+        } else {
+            None
+        }
+    }
+}
+
+/// Index of a region inside [`Memory`].
+pub type RegionId = usize;
+
+/// Fixed region indices (created by [`Memory::new`]).
+pub const REGION_CTX: RegionId = 0;
+pub const REGION_TRACE_CTX: RegionId = 1;
+pub const REGION_PACKET: RegionId = 2;
+pub const REGION_MAP_DESC: RegionId = 3;
+pub const REGION_STACK: RegionId = 4;
+
+/// The whole address space: regions sorted by base address.
+#[derive(Clone, Debug)]
+pub struct Memory {
+    regions: Vec<Region>,
+    /// Region hit by the last access: the fast path checks it first.
+    last: usize,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Memory {
+    /// The fixed regions (ctx, trace ctx, packet, map descriptors, stack), all empty but the stack.
+    pub fn new() -> Memory {
+        let mk = |kind, base, writable, len: usize| Region {
+            kind,
+            base,
+            floor: 0,
+            writable,
+            data: vec![0; len],
+        };
+        Memory {
+            regions: vec![
+                mk(RegionKind::Ctx, CTX_BASE, true, 0),
+                mk(RegionKind::TraceCtx, TRACE_CTX_BASE, false, 0),
+                mk(RegionKind::Packet, PACKET_BASE, true, 0),
+                mk(RegionKind::MapDesc, MAP_DESC_BASE, false, 0),
+                mk(RegionKind::Stack, STACK_BASE, true, STACK_SIZE),
+            ],
+            last: REGION_STACK,
+        }
+    }
+
+    /// Adds a region above every existing one (maps are added in id order).
+    pub fn add_region(&mut self, region: Region) -> RegionId {
+        if let Some(last) = self.regions.last() {
+            debug_assert!(
+                last.base < region.base,
+                "regions must be added in address order"
+            );
+        }
+        self.regions.push(region);
+        self.regions.len() - 1
+    }
+
+    pub fn region(&self, id: RegionId) -> &Region {
+        &self.regions[id]
+    }
+    pub fn region_mut(&mut self, id: RegionId) -> &mut Region {
+        &mut self.regions[id]
+    }
+    /// All regions, sorted by base address (for engines that map them).
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Takes a region's bytes out (leaving it empty) so another engine can own them.
+    pub fn take_region_data(&mut self, id: RegionId) -> Vec<u8> {
+        std::mem::take(&mut self.regions[id].data)
+    }
+    /// Puts bytes taken by [`Memory::take_region_data`] back.
+    pub fn put_region_data(&mut self, id: RegionId, data: Vec<u8>) {
+        self.regions[id].data = data;
+    }
+
+    /// Sets the lowest valid stack address (the innermost frame's bottom).
+    #[inline]
+    pub fn set_stack_floor(&mut self, addr: u64) {
+        self.regions[REGION_STACK].floor = (addr - STACK_BASE) as usize;
+    }
+    /// The lowest valid stack address.
+    #[inline]
+    pub fn stack_floor(&self) -> u64 {
+        STACK_BASE + self.regions[REGION_STACK].floor as u64
+    }
+
+    /// Finds the region holding `[addr, addr+size)`: cached region first, then a binary search.
+    #[inline(always)]
+    fn locate(
+        &mut self,
+        addr: u64,
+        size: usize,
+        access: Access,
+    ) -> Result<(RegionId, usize), MemFault> {
+        if let Some(off) = self.regions[self.last].offset_of(addr, size) {
+            return Ok((self.last, off));
+        }
+        self.locate_slow(addr, size, access)
+    }
+
+    #[cold]
+    fn locate_slow(
+        &mut self,
+        addr: u64,
+        size: usize,
+        access: Access,
+    ) -> Result<(RegionId, usize), MemFault> {
+        let idx = self.regions.partition_point(|r| r.base <= addr);
+        let fault = MemFault::OutOfBounds { addr, size, access };
+        let id = idx.checked_sub(1).ok_or(fault)?;
+        let off = self.regions[id].offset_of(addr, size).ok_or(fault)?;
+        self.last = id;
+        Ok((id, off))
+    }
+
+    /// Bytes `[addr, addr+len)` for reading.
+    #[inline]
+    pub fn slice(&mut self, addr: u64, len: usize) -> Result<&[u8], MemFault> {
+        let (id, off) = self.locate(addr, len, Access::Read)?;
+        Ok(&self.regions[id].data[off..off + len])
+    }
+
+    /// Bytes `[addr, addr+len)` for writing (fails on read-only regions).
+    #[inline]
+    pub fn slice_mut(&mut self, addr: u64, len: usize) -> Result<&mut [u8], MemFault> {
+        let (id, off) = self.locate(addr, len, Access::Write)?;
+        let r = &mut self.regions[id];
+        if !r.writable {
+            return Err(MemFault::ReadOnly { addr, size: len });
+        }
+        Ok(&mut r.data[off..off + len])
+    }
+
+    /// Loads a little-endian value of `size` (1, 2, 4 or 8) bytes, zero-extended.
+    #[inline(always)]
+    pub fn load(&mut self, addr: u64, size: usize) -> Result<u64, MemFault> {
+        let b = self.slice(addr, size)?;
+        Ok(match size {
+            1 => b[0] as u64,
+            2 => u16::from_le_bytes([b[0], b[1]]) as u64,
+            4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64,
+            _ => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        })
+    }
+
+    /// Stores the low `size` (1, 2, 4 or 8) bytes of `value`, little-endian.
+    #[inline(always)]
+    pub fn store(&mut self, addr: u64, size: usize, value: u64) -> Result<(), MemFault> {
+        let b = self.slice_mut(addr, size)?;
+        b.copy_from_slice(&value.to_le_bytes()[..size]);
+        Ok(())
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
+    /// Stops at the end of the region if no NUL is found within `max` bytes.
+    pub fn c_string(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
+        let (id, off) = self.locate(addr, 1, Access::Read)?;
+        let data = &self.regions[id].data[off..];
+        let data = &data[..data.len().min(max)];
+        let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+        Ok(data[..end].to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_floor_bounds_accesses() {
+        let mut m = Memory::new();
+        m.set_stack_floor(STACK_TOP - 16);
+        assert!(m.store(STACK_TOP - 8, 8, 7).is_ok());
+        assert_eq!(m.load(STACK_TOP - 8, 8), Ok(7));
+        assert_eq!(
+            m.load(STACK_TOP - 24, 8),
+            Err(MemFault::OutOfBounds {
+                addr: STACK_TOP - 24,
+                size: 8,
+                access: Access::Read
+            })
+        );
+        // Straddling the top of the stack.
+        assert!(m.load(STACK_TOP - 4, 8).is_err());
+    }
+
+    #[test]
+    fn null_and_wraparound_fault() {
+        let mut m = Memory::new();
+        assert!(m.load(0, 1).is_err());
+        assert!(m.load(u64::MAX, 8).is_err());
+        assert!(m.load(STACK_BASE.wrapping_sub(1), 2).is_err());
+    }
+
+    #[test]
+    fn read_only_regions_reject_writes() {
+        let mut m = Memory::new();
+        m.add_region(Region {
+            kind: RegionKind::MapValues(0),
+            base: MAPS_BASE,
+            floor: 0,
+            writable: false,
+            data: vec![1, 2, 3, 4],
+        });
+        assert_eq!(m.load(MAPS_BASE + 1, 2), Ok(0x0302));
+        assert_eq!(
+            m.store(MAPS_BASE, 1, 0),
+            Err(MemFault::ReadOnly {
+                addr: MAPS_BASE,
+                size: 1
+            })
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! The [`Vm`]: loads objects (verifying every program), owns maps, VM memory
+//! and the helper registry, attaches fentry/fexit tracers, and runs programs
+//! on any [`Engine`]. Reusable across runs without reallocating (benches).
+//!
+//! ```
+//! use rvbpf::{Vm, Ctx, Engine};
+//! use rvbpf::ebpf::inst::{encode_program, Inst, AluOp, Operand, Reg};
+//! use rvbpf::ebpf::object::{Object, Program, FuncInfo, ProgKind};
+//!
+//! // r0 = 42; exit
+//! let insns = encode_program(&[
+//!     Inst::Alu { is64: true, op: AluOp::Mov, dst: Reg::R0, src: Operand::Imm(42) },
+//!     Inst::Exit,
+//! ]);
+//! let prog = Program {
+//!     name: "answer".into(), section: "raw".into(), kind: ProgKind::Other, insns,
+//!     functions: vec![FuncInfo { name: "answer".into(), start: 0, arg_count: Some(1) }],
+//! };
+//! let mut vm = Vm::new();
+//! let obj = vm.load_object(Object { name: "doc".into(), programs: vec![prog], ..Default::default() }).unwrap();
+//! let p = vm.program(obj, "answer").unwrap();
+//! for &engine in Engine::all() {
+//!     assert_eq!(vm.run(p, &Ctx::empty(), engine).unwrap().ret, 42);
+//! }
+//! ```
+
+mod attach;
+mod ctx;
+mod error;
+mod globals;
+mod load;
+mod verify;
+
+pub use ctx::{
+    Ctx, CtxLayout, SK_BUFF_DATA, SK_BUFF_DATA_END, SK_BUFF_LEN, SK_BUFF_SIZE, XDP_MD_SIZE,
+};
+pub use error::{Error, RejectReason, RunError};
+pub use globals::{GlobalEntry, GlobalValue};
+pub use load::LoadOptions;
+
+use crate::helpers::{HelperEnv, HelperError, HelperFn, HostState, Registry};
+use crate::interp::decode::Op;
+use crate::maps::{MapId, Maps, ProgArrayHandle, BPF_ANY};
+use crate::memory::{Memory, REGION_CTX, REGION_PACKET};
+use rvbpf_ebpf::object::{Object, ProgKind};
+use std::fmt;
+use std::sync::Arc;
+
+/// A loaded object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub u32);
+/// A loaded program (global across objects; prog-array slots hold these).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProgId(pub u32);
+/// One `attach` call (undo with [`Vm::detach`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AttachId(pub u32);
+
+/// Successful tail calls allowed per top-level run (Linux `MAX_TAIL_CALL_CNT`).
+pub const MAX_TAIL_CALLS: u32 = 33;
+/// Default instruction budget of one run.
+pub const DEFAULT_INSN_BUDGET: u64 = 10_000_000;
+
+/// An execution engine. Every engine gives the same [`Outcome`] for the
+/// same program and input; the interpreter defines the semantics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Engine {
+    /// The reference interpreter.
+    Interp,
+}
+
+impl Engine {
+    /// Every engine available on this host (iterate it in run tests).
+    pub fn all() -> &'static [Engine] {
+        &[Engine::Interp]
+    }
+    /// Short name (CLI and test output).
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Interp => "interp",
+        }
+    }
+    /// Parses a [`Engine::name`].
+    pub fn from_name(name: &str) -> Option<Engine> {
+        Engine::all().iter().copied().find(|e| e.name() == name)
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Counters of one run (tracers included).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub insns_executed: u64,
+    pub helper_calls: u64,
+    pub kfunc_calls: u64,
+    /// Successful tail calls (all budgets together).
+    pub tail_calls: u64,
+    /// bpf2bpf calls, traced or not.
+    pub bpf2bpf_calls: u64,
+    /// fentry/fexit program invocations.
+    pub tracer_runs: u64,
+}
+
+/// Result of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// r0 at the final exit (all 64 bits).
+    pub ret: u64,
+    pub stats: Stats,
+}
+
+/// One function of a loaded program, with its tracers.
+#[derive(Clone, Debug)]
+pub(crate) struct FuncMeta {
+    pub name: String,
+    pub start: usize,
+    /// Bytes of BPF stack the function's frame gets (multiple of 8).
+    pub stack_size: u64,
+    /// Arguments a trampoline passes to tracers.
+    pub arg_count: u8,
+    pub fentry: Vec<ProgId>,
+    pub fexit: Vec<ProgId>,
+}
+
+impl FuncMeta {
+    #[inline]
+    pub fn traced(&self) -> bool {
+        !self.fentry.is_empty() || !self.fexit.is_empty()
+    }
+}
+
+/// A verified, pre-decoded program.
+#[derive(Clone, Debug)]
+pub(crate) struct LoadedProg {
+    pub object: ObjectId,
+    pub name: String,
+    pub kind: ProgKind,
+    pub code: Vec<Op>,
+    pub funcs: Vec<FuncMeta>,
+}
+
+#[derive(Clone, Debug)]
+struct LoadedObject {
+    object: Object,
+    programs: Vec<ProgId>,
+    maps: Vec<MapId>,
+}
+
+#[derive(Clone, Debug)]
+struct Attachment {
+    tracer: ProgId,
+    sites: Vec<(ProgId, usize)>,
+}
+
+/// The mutable state every engine runs against.
+#[derive(Debug, Default)]
+pub(crate) struct Machine {
+    pub mem: Memory,
+    pub maps: Maps,
+    pub host: HostState,
+}
+
+/// The runtime.
+#[derive(Debug)]
+pub struct Vm {
+    pub(crate) machine: Machine,
+    pub(crate) registry: Registry,
+    pub(crate) progs: Vec<LoadedProg>,
+    objects: Vec<LoadedObject>,
+    attachments: Vec<Option<Attachment>>,
+    insn_budget: u64,
+    /// Interpreter frame stack, kept to avoid reallocating per run.
+    pub(crate) frames: Vec<crate::interp::Frame>,
+}
+
+impl Default for Vm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Vm {
+    /// A VM with the built-in helpers and no objects.
+    pub fn new() -> Vm {
+        Vm {
+            machine: Machine::default(),
+            registry: Registry::with_builtins(),
+            progs: Vec::new(),
+            objects: Vec::new(),
+            attachments: Vec::new(),
+            insn_budget: DEFAULT_INSN_BUDGET,
+            frames: Vec::new(),
+        }
+    }
+
+    /// Instructions one run may execute before failing with `BudgetExhausted`.
+    pub fn set_insn_budget(&mut self, n: u64) {
+        self.insn_budget = n;
+    }
+    pub fn insn_budget(&self) -> u64 {
+        self.insn_budget
+    }
+    /// Seed of the per-run deterministic PRNG (`bpf_get_prandom_u32`).
+    pub fn set_prandom_seed(&mut self, seed: u64) {
+        self.machine.host.seed = seed;
+    }
+
+    /// Registers (or replaces) helper number `id` (0..=0xffff, not 12). Must
+    /// happen before loading objects that call it.
+    pub fn register_helper<F>(&mut self, id: i32, f: F) -> bool
+    where
+        F: Fn(&mut HelperEnv<'_>, [u64; 5]) -> Result<u64, HelperError> + Send + Sync + 'static,
+    {
+        self.registry.register_helper(id, Arc::new(f))
+    }
+
+    /// Registers (or replaces) a kfunc, callable from objects declaring
+    /// `extern ... name(...) __ksym`. Arguments arrive as raw registers (see
+    /// [`crate::helpers`] for the 32-bit argument convention).
+    pub fn register_kfunc<F>(&mut self, name: &str, f: F)
+    where
+        F: Fn(&mut HelperEnv<'_>, [u64; 5]) -> Result<u64, HelperError> + Send + Sync + 'static,
+    {
+        let f: HelperFn = Arc::new(f);
+        self.registry.register_kfunc(name, f);
+    }
+
+    fn obj(&self, id: ObjectId) -> Result<&LoadedObject, Error> {
+        self.objects
+            .get(id.0 as usize)
+            .ok_or(Error::NoSuchObject(id.0))
+    }
+
+    pub(crate) fn prog(&self, id: ProgId) -> Result<&LoadedProg, Error> {
+        self.progs
+            .get(id.0 as usize)
+            .ok_or(Error::NoSuchProgramId(id.0))
+    }
+
+    /// The object as loaded (name, programs, map definitions).
+    pub fn object(&self, id: ObjectId) -> Result<&Object, Error> {
+        Ok(&self.obj(id)?.object)
+    }
+
+    /// Program `name` of object `obj`.
+    pub fn program(&self, obj: ObjectId, name: &str) -> Result<ProgId, Error> {
+        let o = self.obj(obj)?;
+        o.programs
+            .iter()
+            .copied()
+            .find(|&p| self.progs[p.0 as usize].name == name)
+            .ok_or_else(|| Error::NoSuchProgram {
+                object: o.object.name.clone(),
+                name: name.to_string(),
+            })
+    }
+
+    /// All programs of an object, in object order.
+    pub fn programs(&self, obj: ObjectId) -> Result<Vec<(String, ProgId)>, Error> {
+        Ok(self
+            .obj(obj)?
+            .programs
+            .iter()
+            .map(|&p| (self.progs[p.0 as usize].name.clone(), p))
+            .collect())
+    }
+
+    /// Name and kind of a program.
+    pub fn program_info(&self, prog: ProgId) -> Result<(&str, &ProgKind), Error> {
+        let p = self.prog(prog)?;
+        Ok((&p.name, &p.kind))
+    }
+
+    /// Map `name` of object `obj` (global-data maps are named after their section).
+    pub fn map(&self, obj: ObjectId, name: &str) -> Result<MapId, Error> {
+        let o = self.obj(obj)?;
+        o.object
+            .maps
+            .iter()
+            .position(|m| m.name == name)
+            .map(|i| o.maps[i])
+            .ok_or_else(|| Error::NoSuchMap {
+                object: o.object.name.clone(),
+                name: name.to_string(),
+            })
+    }
+
+    /// Puts `prog` into slot `key` of prog array `map`.
+    pub fn prog_array_set(&self, map: MapId, key: u32, prog: ProgId) -> Result<(), Error> {
+        self.prog(prog)?;
+        let h = self.prog_array_handle(map)?;
+        Ok(h.set_prog(key, prog)?)
+    }
+
+    /// A thread-safe handle on a prog array's slots (see [`crate::maps::prog_array`]).
+    pub fn prog_array_handle(&self, map: MapId) -> Result<ProgArrayHandle, Error> {
+        self.machine.maps.prog_array(map).map_err(|e| match e {
+            crate::maps::MapError::Unsupported { .. } => Error::NotAProgArray(map.0),
+            e => Error::Map(e),
+        })
+    }
+
+    /// `bpf_map_update_elem(map, key, value, BPF_ANY)` from the host. For a
+    /// prog array, `value` is a [`ProgId`] as u32 little-endian.
+    pub fn map_update(&mut self, map: MapId, key: &[u8], value: &[u8]) -> Result<(), Error> {
+        self.map_update_flags(map, key, value, BPF_ANY)
+    }
+
+    /// Like [`Vm::map_update`] with explicit `BPF_ANY`/`BPF_NOEXIST`/`BPF_EXIST` flags.
+    pub fn map_update_flags(
+        &mut self,
+        map: MapId,
+        key: &[u8],
+        value: &[u8],
+        flags: u64,
+    ) -> Result<(), Error> {
+        if self.machine.maps.prog_array(map).is_ok() && value.len() == 4 {
+            self.prog(ProgId(u32::from_le_bytes([
+                value[0], value[1], value[2], value[3],
+            ])))?;
+        }
+        let Machine { mem, maps, .. } = &mut self.machine;
+        Ok(maps.update(mem, map, key, value, flags)?)
+    }
+
+    /// A copy of the value under `key` (`None` if absent).
+    pub fn map_lookup(&self, map: MapId, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .machine
+            .maps
+            .lookup_bytes(&self.machine.mem, map, key)?)
+    }
+
+    /// Deletes `key` (`MapError::NotFound` if absent, like ENOENT).
+    pub fn map_delete(&mut self, map: MapId, key: &[u8]) -> Result<(), Error> {
+        Ok(self.machine.maps.delete(map, key)?)
+    }
+
+    /// Text written by `bpf_trace_printk` since the last [`Vm::clear_trace_log`].
+    pub fn trace_log(&self) -> &str {
+        &self.machine.host.trace_log
+    }
+    pub fn clear_trace_log(&mut self) {
+        self.machine.host.trace_log.clear();
+    }
+
+    /// The packet bytes after the last run (tc/xdp programs may rewrite them).
+    pub fn packet(&self) -> &[u8] {
+        &self.machine.mem.region(REGION_PACKET).data
+    }
+    /// The ctx bytes after the last run.
+    pub fn ctx_bytes(&self) -> &[u8] {
+        &self.machine.mem.region(REGION_CTX).data
+    }
+    /// VM memory (for engines and inspection).
+    pub fn memory(&self) -> &Memory {
+        &self.machine.mem
+    }
+
+    /// Runs `prog` on `ctx` with `engine`. The ctx is built from the input
+    /// according to the program kind (see [`Ctx`]); r1 = ctx address, and
+    /// for raw ctxs r2 = input length.
+    pub fn run(&mut self, prog: ProgId, ctx: &Ctx, engine: Engine) -> Result<Outcome, RunError> {
+        let kind = &self
+            .progs
+            .get(prog.0 as usize)
+            .ok_or(RunError::NoSuchProgram(prog.0))?
+            .kind;
+        let args = ctx::install(&mut self.machine.mem, kind, ctx)?;
+        self.machine.host.begin_run();
+        match engine {
+            Engine::Interp => crate::interp::run(self, prog, args),
+        }
+    }
+
+    /// Like [`Vm::run`], but the error names the object and program.
+    pub fn run_located(
+        &mut self,
+        prog: ProgId,
+        ctx: &Ctx,
+        engine: Engine,
+    ) -> Result<Outcome, Error> {
+        self.run(prog, ctx, engine).map_err(|source| {
+            let (object, program) = match self.progs.get(prog.0 as usize) {
+                Some(p) => (
+                    self.objects[p.object.0 as usize].object.name.clone(),
+                    p.name.clone(),
+                ),
+                None => (String::from("?"), format!("#{}", prog.0)),
+            };
+            Error::Run {
+                object,
+                program,
+                source,
+            }
+        })
+    }
+}
