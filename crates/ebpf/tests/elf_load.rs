@@ -381,3 +381,41 @@ fn callback_addresses_are_linked_like_calls() {
     assert_eq!(p.insns[8].imm, 0);
     assert_local_targets(p, &[(1, "cb_zero"), (7, "cb_one")]);
 }
+
+#[test]
+fn without_btf_vars_come_from_symbols_and_arg_counts_are_unknown() {
+    let obj = load("globals_nobtf.o");
+    // `__u32 first = 1; __u64 second = 2;` -> .data of 16 bytes, symbols
+    // first@0 (size 4) and second@8 (size 8).
+    let (idx, data) = obj.map(".data").unwrap();
+    let g = data.global.as_ref().unwrap();
+    let mut initial = vec![1, 0, 0, 0, 0, 0, 0, 0];
+    initial.extend_from_slice(&2u64.to_le_bytes());
+    assert_eq!(g.initial, initial);
+    let var = |n: &str, offset, size| GlobalVar {
+        name: n.to_string(),
+        offset,
+        size,
+    };
+    assert_eq!(g.vars, vec![var("first", 0, 4), var("second", 8, 8)]);
+    // nobtf_prog is tc[0,8) calling add_first (.text [0,5)) at pc 6.
+    let p = obj.program("nobtf_prog").unwrap();
+    let unknown = |name: &str, start| FuncInfo {
+        name: name.to_string(),
+        start,
+        arg_count: None,
+    };
+    assert_eq!(
+        p.functions,
+        vec![unknown("nobtf_prog", 0), unknown("add_first", 8)]
+    );
+    assert_eq!(p.insns[6], Insn::new(CALL, 0, pseudo::CALL_LOCAL, 0, 8 - 7));
+    let value = |map, off| {
+        [
+            Insn::new(op::LD | op::IMM | op::DW, 2, pseudo::MAP_VALUE, 0, map),
+            Insn::new(0, 0, 0, 0, off),
+        ]
+    };
+    assert_eq!(p.insns[0..2], value(idx as i32, 8), "second");
+    assert_eq!(p.insns[8..10], value(idx as i32, 0), "first, in add_first");
+}

@@ -260,7 +260,8 @@ fn unsupported_map_type_names_the_map() {
     );
 }
 
-const FIXTURES: [&str; 5] = [
+const FIXTURES: [&str; 6] = [
+    "globals_nobtf.o",
     "programs.o",
     "maps_globals.o",
     "kfunc_globals.o",

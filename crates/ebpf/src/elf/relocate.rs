@@ -161,6 +161,11 @@ fn relocate_lddw(
         None if sym.section == maps_section(view) => {
             return Err(bad("not the start of a map in .maps"))
         }
+        None if sym.section.is_some_and(|s| view.sections[s].name == "maps") => {
+            return Err(bad(
+                "legacy `maps` section definitions are not supported; use BTF `.maps`",
+            ))
+        }
         None => return Err(bad("not a map, global variable or function")),
     }
     Ok(())
