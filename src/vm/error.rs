@@ -85,8 +85,8 @@ impl RunError {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RejectReason {
     /// The verifier rejected the program.
-    #[error("{0}")]
-    Verifier(String),
+    #[error(transparent)]
+    Verifier(#[from] rvbpf_ebpf::verifier::VerifyError),
     /// The runtime could not pre-decode it (see `interp::decode`).
     #[error(transparent)]
     Decode(#[from] crate::interp::decode::DecodeFailure),

@@ -1,43 +1,54 @@
 //! The single call site of the verifier: turns a program of an [`Object`]
-//! into the per-function facts the runtime needs (stack size, argument
-//! count). Everything verifier-specific stays in this file.
-//!
-//! Until the verifier lands this is a stand-in: every function gets the
-//! maximum BPF stack (512 bytes) and its BTF argument count (5 when
-//! unknown); the structural checks the engines rely on are done by
-//! `interp::decode` in any case.
+//! into the per-function facts the runtime needs (start, stack size,
+//! argument count). Everything verifier-specific stays in this file.
 
 use super::RejectReason;
 use crate::helpers::Registry;
-use rvbpf_ebpf::object::Object;
-
-/// BPF's per-call-chain stack limit, used as the stand-in frame size.
-pub(crate) const MAX_BPF_STACK: u32 = 512;
+use rvbpf_ebpf::object::{Object, ProgKind};
+use rvbpf_ebpf::verifier::{self, VerifyEnv};
 
 /// What the runtime needs to know about one function.
 #[derive(Clone, Debug)]
 pub(crate) struct FuncFacts {
     pub name: String,
     pub start: usize,
+    /// Bytes of stack below r10 (rounded up to 16 by the verifier).
     pub stack_depth: u32,
+    /// Arguments (from BTF, else inferred) — what a trampoline passes on.
     pub arg_count: u8,
+}
+
+/// Argument registers a program's entry receives: the ctx, plus the input
+/// length for raw programs (the conformance convention r1 = mem, r2 = len).
+fn entry_args(kind: &ProgKind) -> u8 {
+    match kind {
+        ProgKind::Other => 2,
+        _ => 1,
+    }
 }
 
 /// Verifies program `index` of `obj` against the registered helpers/kfuncs.
 pub(crate) fn verify(
     obj: &Object,
     index: usize,
-    _registry: &Registry,
+    registry: &Registry,
 ) -> Result<Vec<FuncFacts>, RejectReason> {
-    let prog = &obj.programs[index];
-    Ok(prog
-        .functions
+    let helper_known = |id: i32| registry.helper_known(id);
+    let kfunc_known = |name: &str| registry.kfunc_known(name);
+    let env = VerifyEnv {
+        helper_known: &helper_known,
+        kfunc_known: &kfunc_known,
+        entry_args: entry_args(&obj.programs[index].kind),
+    };
+    let verified = verifier::verify(obj, index, &env)?;
+    Ok(verified
+        .functions()
         .iter()
         .map(|f| FuncFacts {
             name: f.name.clone(),
             start: f.start,
-            stack_depth: MAX_BPF_STACK,
-            arg_count: f.arg_count.unwrap_or(5).min(5),
+            stack_depth: f.stack_depth,
+            arg_count: f.arg_count.min(5),
         })
         .collect())
 }
