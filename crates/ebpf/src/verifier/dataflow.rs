@@ -19,7 +19,7 @@ use super::Reject;
 use crate::inst::{AluOp, CallTarget, Inst, Operand, Reg};
 use crate::object::{MapDef, MapKind};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 /// Bytes of stack one frame may use below r10.
 pub const MAX_FRAME_STACK: u32 = 512;
@@ -103,7 +103,20 @@ pub struct FunctionFlow {
 }
 
 /// Runs the dataflow to a fixed point, rejecting the first violation found.
+///
+/// States are kept only at join points (the function start and every jump
+/// target); straight-line code between them is walked with one running
+/// state, so memory stays proportional to the number of jump targets.
 pub fn analyse(f: &FunctionInput) -> Result<FunctionFlow, Reject> {
+    let len = f.end - f.start;
+    let mut is_join = vec![false; len];
+    is_join[0] = true;
+    for pc in f.start..f.end {
+        if let (_, Some(t)) = successors(f.insts, pc) {
+            // Jump targets were checked to lie inside the function already.
+            is_join[t as usize - f.start] = true;
+        }
+    }
     let mut vals = [Val::Unknown; 11];
     vals[10] = Val::Frame(0);
     let entry = State {
@@ -111,44 +124,73 @@ pub fn analyse(f: &FunctionInput) -> Result<FunctionFlow, Reject> {
         untouched: ARG_REGS,
         vals,
     };
-    let mut states: Vec<Option<State>> = vec![None; f.end - f.start];
-    states[0] = Some(entry);
+    let mut states: HashMap<usize, State> = HashMap::from([(f.start, entry)]);
+    // Lowest pc first: forward code reaches its fixed point in few rounds.
     let mut queue = BinaryHeap::from([Reverse(f.start)]);
-    let mut queued = vec![false; f.end - f.start];
+    let mut queued = vec![false; len];
     queued[0] = true;
     let mut flow = FunctionFlow::default();
-    while let Some(Reverse(pc)) = queue.pop() {
-        queued[pc - f.start] = false;
-        let state = states[pc - f.start]
-            .clone()
-            .expect("queued pcs have a state");
-        let out = step(f, pc, &state, &mut flow)?;
-        let (fall, jump) = successors(f.insts, pc);
-        if fall.is_some_and(|n| n >= f.end) {
-            return Err(Reject::at(
-                pc,
-                VerifyErrorKind::FallsOffEnd {
-                    function: f.name.to_string(),
-                },
-            ));
-        }
-        // Jump targets were checked to lie inside the function already.
-        for next in fall.into_iter().chain(jump.map(|t| t as usize)) {
-            let slot = &mut states[next - f.start];
-            let changed = match slot {
-                Some(s) => s.join_from(&out),
-                None => {
-                    *slot = Some(out.clone());
-                    true
+    while let Some(Reverse(leader)) = queue.pop() {
+        queued[leader - f.start] = false;
+        let mut pc = leader;
+        let mut state = states[&leader].clone();
+        loop {
+            let out = step(f, pc, &state, &mut flow)?;
+            let (fall, jump) = successors(f.insts, pc);
+            if fall.is_some_and(|n| n >= f.end) {
+                return Err(Reject::at(
+                    pc,
+                    VerifyErrorKind::FallsOffEnd {
+                        function: f.name.to_string(),
+                    },
+                ));
+            }
+            if let Some(t) = jump {
+                merge_into(
+                    &mut states,
+                    &mut queue,
+                    &mut queued,
+                    f.start,
+                    t as usize,
+                    &out,
+                );
+            }
+            match fall {
+                Some(n) if is_join[n - f.start] => {
+                    merge_into(&mut states, &mut queue, &mut queued, f.start, n, &out);
+                    break;
                 }
-            };
-            if changed && !queued[next - f.start] {
-                queued[next - f.start] = true;
-                queue.push(Reverse(next));
+                Some(n) => {
+                    pc = n;
+                    state = out;
+                }
+                None => break,
             }
         }
     }
     Ok(flow)
+}
+
+/// Joins `out` into the state at join point `pc`, queueing it if it changed.
+fn merge_into(
+    states: &mut HashMap<usize, State>,
+    queue: &mut BinaryHeap<Reverse<usize>>,
+    queued: &mut [bool],
+    start: usize,
+    pc: usize,
+    out: &State,
+) {
+    let changed = match states.get_mut(&pc) {
+        Some(s) => s.join_from(out),
+        None => {
+            states.insert(pc, out.clone());
+            true
+        }
+    };
+    if changed && !queued[pc - start] {
+        queued[pc - start] = true;
+        queue.push(Reverse(pc));
+    }
 }
 
 /// Checks the instruction at `pc` against `s` and returns the state after it.
