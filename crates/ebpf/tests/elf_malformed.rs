@@ -322,3 +322,22 @@ proptest! {
         let _ = load_elf("mutated.o", &bytes);
     }
 }
+
+#[test]
+fn call_into_the_middle_of_a_function_is_rejected() {
+    let mut b = fixture("programs.o");
+    // tc pc 5 is `call 8` relocated against the .text section symbol:
+    // target .text pc 0 + 8 + 1 = 9 (static_twice). imm 7 aims at .text pc 8,
+    // the last instruction of static_leaf [5,9).
+    let at = u64_at(&b, shdr(&b, "tc") + 24) as usize + 5 * 8 + 4;
+    assert_eq!(u32_at(&b, at), 8);
+    b[at..at + 4].copy_from_slice(&7u32.to_le_bytes());
+    let e = load_err(&b);
+    assert_eq!(
+        (e.section.as_deref(), e.kind),
+        (
+            Some("tc"),
+            LoadErrorKind::BadCallTarget { pc: 5, target: 8 }
+        )
+    );
+}
