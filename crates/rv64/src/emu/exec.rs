@@ -65,7 +65,9 @@ pub(crate) fn run_region<const STEP: bool>(
     let start_budget = hart.budget;
     let mut remaining = start_budget;
     let mut reservation = hart.reservation;
-    let (mut loads, mut stores, mut taken, mut jumps) = (0u64, 0u64, 0u64, 0u64);
+    // Event counters are bumped in place: keeping them in locals would
+    // cost the hot loop four registers.
+    let counters = &mut hart.counters;
 
     macro_rules! pc {
         () => {
@@ -162,7 +164,7 @@ pub(crate) fn run_region<const STEP: bool>(
                     let cond: fn(u64, u64) -> bool = $cond;
                     if cond(x!(d.rs1), x!(d.rs2)) {
                         idx = idx.wrapping_add(d.imm as isize as usize);
-                        taken += 1;
+                        counters.taken_branches += 1;
                     } else {
                         idx = next;
                     }
@@ -176,7 +178,7 @@ pub(crate) fn run_region<const STEP: bool>(
                         Ok(bytes) => {
                             let conv: fn([u8; $n]) -> u64 = $conv;
                             x!(d.rd) = conv(bytes);
-                            loads += 1;
+                            counters.loads += 1;
                             idx = next;
                         }
                         Err(_) => fault!(addr, $n, Access::Read),
@@ -191,7 +193,7 @@ pub(crate) fn run_region<const STEP: bool>(
                     if let Err(GuestTrap::Fault) = result {
                         fault!(addr, $n, Access::Write);
                     }
-                    stores += 1;
+                    counters.stores += 1;
                     if let Some(reserved) = reservation {
                         if overlaps_reservation(addr, $n, reserved) {
                             reservation = None;
@@ -232,14 +234,14 @@ pub(crate) fn run_region<const STEP: bool>(
                 Kind::Jal => {
                     x!(d.rd) = pc!().wrapping_add(u64::from(d.parcels) * 2);
                     idx = idx.wrapping_add(d.imm as isize as usize);
-                    jumps += 1;
+                    counters.jumps += 1;
                     end_chain!();
                 }
                 Kind::Jalr => {
                     let target = x!(d.rs1).wrapping_add(i64::from(d.imm) as u64) & !1;
                     x!(d.rd) = pc!().wrapping_add(u64::from(d.parcels) * 2);
                     idx = (target.wrapping_sub(base) >> 1) as usize;
-                    jumps += 1;
+                    counters.jumps += 1;
                     end_chain!();
                 }
                 Kind::Beq => branch!(|a, b| a == b),
@@ -351,7 +353,7 @@ pub(crate) fn run_region<const STEP: bool>(
                     };
                     x!(d.rd) = value;
                     reservation = Some(addr);
-                    loads += 1;
+                    counters.loads += 1;
                     idx = next;
                 }
                 Kind::ScW | Kind::ScD => {
@@ -374,7 +376,7 @@ pub(crate) fn run_region<const STEP: bool>(
                             Err(GuestTrap::Fault) => fault!(addr, size, Access::Write),
                             Err(GuestTrap::CodeWritten(r)) => written = Some(r),
                         }
-                        stores += 1;
+                        counters.stores += 1;
                     }
                     reservation = None;
                     x!(d.rd) = u64::from(!success);
@@ -411,8 +413,8 @@ pub(crate) fn run_region<const STEP: bool>(
                         }
                     }
                     x!(d.rd) = old;
-                    loads += 1;
-                    stores += 1;
+                    counters.loads += 1;
+                    counters.stores += 1;
                     if let Err(GuestTrap::CodeWritten(r)) = result {
                         code_written!(r);
                     }
@@ -446,12 +448,7 @@ pub(crate) fn run_region<const STEP: bool>(
     hart.pc = pc!();
     hart.budget = remaining;
     hart.reservation = reservation;
-    let c = &mut hart.counters;
-    c.instructions += start_budget - remaining;
-    c.loads += loads;
-    c.stores += stores;
-    c.taken_branches += taken;
-    c.jumps += jumps;
+    hart.counters.instructions += start_budget - remaining;
     exit
 }
 
