@@ -1,0 +1,56 @@
+//! The JIT's view of a verified program: the verifier's per-function facts
+//! plus two things derived here by explicit scans (map kinds, and which
+//! functions call out of BPF code other than through `bpf_tail_call`).
+
+use crate::regmap::HELPER_TAIL_CALL;
+use rvbpf_ebpf::inst::{CallTarget, Inst};
+use rvbpf_ebpf::object::MapKind;
+use rvbpf_ebpf::verifier::{FunctionFacts, VerifiedProgram};
+
+/// Everything lowering and layout read about the program.
+#[derive(Clone, Debug)]
+pub struct ProgramFacts<'a> {
+    /// One typed instruction per slot (`LddwHigh` for second slots).
+    pub insts: &'a [Inst],
+    /// Entry first, sorted by start pc, tiling the program.
+    pub functions: &'a [FunctionFacts],
+    /// Kind of each map, by map index.
+    pub map_kinds: Vec<MapKind>,
+    /// Per function: it calls a helper (other than `bpf_tail_call`), a kfunc
+    /// or callx, i.e. code that clobbers caller-saved registers and ra.
+    /// (The verifier's `makes_helper_calls` also counts the tail call, which
+    /// needs neither ra nor a parked count.)
+    pub calls_host: Vec<bool>,
+}
+
+impl<'a> ProgramFacts<'a> {
+    pub fn from_verified(prog: &'a VerifiedProgram) -> ProgramFacts<'a> {
+        let insts = prog.insts();
+        let functions = prog.functions();
+        let calls_host = functions
+            .iter()
+            .map(|f| {
+                insts[f.start..f.end].iter().any(|i| {
+                    matches!(i, Inst::Call(CallTarget::Kfunc(_)) | Inst::Callx { .. })
+                        || matches!(i, Inst::Call(CallTarget::Helper(n)) if *n != HELPER_TAIL_CALL)
+                })
+            })
+            .collect();
+        ProgramFacts {
+            insts,
+            functions,
+            map_kinds: prog.maps().iter().map(|m| m.kind).collect(),
+            calls_host,
+        }
+    }
+
+    /// Index of the function starting at `pc`.
+    pub fn function_starting_at(&self, pc: usize) -> Option<usize> {
+        self.functions.iter().position(|f| f.start == pc)
+    }
+
+    /// Does function `f` call anything (host code or another function)?
+    pub fn calls_out(&self, f: usize) -> bool {
+        self.calls_host[f] || !self.functions[f].callees.is_empty()
+    }
+}

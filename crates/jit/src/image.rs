@@ -1,0 +1,114 @@
+//! The JIT's output: position-independent code, its entry points, the BPF pc
+//! map, the relocations the loader must apply, and an annotated listing.
+
+use crate::items::Owner;
+use rvbpf_rv64::{disassemble_one, Target};
+use std::fmt::Write;
+
+/// What the loader writes into an 8-byte literal-pool slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RelocKind {
+    /// Address of helper `n` (Linux numbering), called with the C ABI.
+    Helper(i32),
+    /// Address of kfunc `i` (index into `Object::kfuncs`).
+    Kfunc(u32),
+    /// Handle of map `i` (whatever the runtime's helpers expect as `map`).
+    MapHandle(u32),
+    /// Handle of prog-array map `i`: the address of its prog-array view
+    /// (`u32 max_entries, u32 0, u64 entry[]`, see the crate docs).
+    ProgArray(u32),
+    /// Address of byte `offset` of map `map`'s value (global data).
+    MapValue { map: u32, offset: u32 },
+}
+
+/// A relocation: write the 8-byte value for `kind` at `offset` in `code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Reloc {
+    pub offset: usize,
+    pub kind: RelocKind,
+}
+
+/// One function of the image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionEntry {
+    pub name: String,
+    /// Offset of the function's header (its published entry point).
+    pub offset: usize,
+    /// Bytes the prologue subtracts from sp.
+    pub frame_size: usize,
+}
+
+/// A contiguous code range produced for one owner (for the listing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub owner: Owner,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A compiled program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Image {
+    /// Text, `nop` padding to 8 bytes, then the literal pool (zeros until
+    /// the loader applies `relocs`).
+    pub code: Vec<u8>,
+    /// Bytes of instructions at the start of `code`.
+    pub text_len: usize,
+    /// Functions in program order; `functions[0]` is the entry.
+    pub functions: Vec<FunctionEntry>,
+    /// Offset from a function's start to its tail-call entry
+    /// ([`crate::TAIL_CALL_ENTRY_OFFSET`]).
+    pub tail_call_entry_offset: usize,
+    /// Code offset of the first instruction of each BPF pc (a `lddw` second
+    /// slot maps to where the next instruction starts).
+    pub pc_map: Vec<usize>,
+    pub relocs: Vec<Reloc>,
+    /// The target the code was compiled for.
+    pub target: Target,
+    pub(crate) spans: Vec<Span>,
+    pub(crate) bpf_text: Vec<String>,
+}
+
+impl Image {
+    /// Offset of the entry function (always 0).
+    pub fn entry(&self) -> usize {
+        self.functions[0].offset
+    }
+
+    /// Annotated listing: each function's header, prologue, every BPF
+    /// instruction followed by the RV64 instructions it became (offset,
+    /// bytes, text from rv64's printer), the epilogue, then the pool.
+    pub fn listing(&self) -> String {
+        let mut s = String::new();
+        let text = &self.code[..self.text_len];
+        for span in &self.spans {
+            let heading = match span.owner {
+                Owner::Header(f) => {
+                    let f = &self.functions[f];
+                    format!("\n<{}> (frame {} bytes):\n  ; header", f.name, f.frame_size)
+                }
+                Owner::Prologue(_) => "  ; prologue".to_string(),
+                Owner::Epilogue(_) => "  ; epilogue".to_string(),
+                Owner::Insn(pc) => format!("  {pc:>4}: {}", self.bpf_text[pc]),
+            };
+            let _ = writeln!(s, "{heading}");
+            let mut at = span.start;
+            while at < span.end {
+                let (len, txt) = disassemble_one(&text[at..span.end], at as u64);
+                let hex: Vec<String> = text[at..at + len]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                let _ = writeln!(s, "        {at:6x}: {:<12} {txt}", hex.join(" "));
+                at += len;
+            }
+        }
+        if !self.relocs.is_empty() {
+            let _ = writeln!(s, "\n<pool>:");
+            for r in &self.relocs {
+                let _ = writeln!(s, "        {:6x}: .quad {:?}", r.offset, r.kind);
+            }
+        }
+        s
+    }
+}

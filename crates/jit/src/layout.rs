@@ -1,0 +1,420 @@
+//! Layout: choose each relaxable item's form with a bounded relaxation loop
+//! (forms only grow), then encode everything once.
+//!
+//! | item     | forms (bytes)                                                        |
+//! |----------|----------------------------------------------------------------------|
+//! | Branch   | `c.beqz/c.bnez` (2) → `b<op>` (4) → `b<!op> +8; jal` (8) → `b<!op> +12; auipc t3; jalr` (12) |
+//! | Jump     | `c.j` (2) → `jal zero` (4) → `auipc t3; jalr zero` (8)              |
+//! | Call     | `jal ra` (4) → `auipc t1; jalr ra` (8)                               |
+//! | PoolLoad | `auipc rd; ld rd` (8)                                                |
+//! | AddrOf   | `auipc rd; addi rd` (8)                                              |
+//!
+//! [`expand`] is the single source of truth for what an item becomes: the
+//! relaxation loop asks it whether the current form reaches, the emitter
+//! encodes exactly what it returns.
+
+use crate::facts::ProgramFacts;
+use crate::image::{FunctionEntry, Image, Reloc, Span};
+use crate::items::{Item, Label, Tagged};
+use crate::lower::Lowered;
+use crate::{JitError, JitOptions, TAIL_CALL_ENTRY_OFFSET};
+use rvbpf_rv64::{
+    compress, encode, split_hi_lo, BranchOffset, Imm12, Inst, JumpOffset, LoadOp, Reg, Target,
+};
+use std::collections::HashMap;
+
+/// Register clobbered by far branches/jumps (never live across a label).
+const FAR_SCRATCH: Reg = Reg::T3;
+
+/// Size class of an item, in increasing size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Form {
+    Compressed,
+    Short,
+    Medium,
+    Long,
+}
+
+/// One concrete instruction of an expansion and whether it is encoded in
+/// 16 bits.
+#[derive(Clone, Copy, Debug)]
+struct Piece {
+    inst: Inst,
+    compressed: bool,
+}
+
+impl Piece {
+    fn word(inst: Inst) -> Piece {
+        Piece {
+            inst,
+            compressed: false,
+        }
+    }
+    fn len(&self) -> usize {
+        if self.compressed {
+            2
+        } else {
+            4
+        }
+    }
+}
+
+/// The current form does not reach its target.
+struct OutOfRange;
+
+/// Where things are, for resolving labels during one layout iteration.
+struct Resolver<'a> {
+    labels: &'a HashMap<Label, usize>,
+    pool_base: usize,
+}
+
+impl Resolver<'_> {
+    fn label(&self, l: Label) -> Result<usize, JitError> {
+        self.labels
+            .get(&l)
+            .copied()
+            .ok_or_else(|| JitError::Internal(format!("label {l:?} never bound")))
+    }
+}
+
+fn initial_form(item: &Item, target: &Target) -> Form {
+    match *item {
+        Item::Branch { op, rs1, rs2, .. } => {
+            let c_form = matches!(op, rvbpf_rv64::BranchOp::Beq | rvbpf_rv64::BranchOp::Bne)
+                && rs2.is_zero()
+                && rs1.compressed_field().is_some();
+            if target.c && c_form {
+                Form::Compressed
+            } else {
+                Form::Short
+            }
+        }
+        Item::Jump { .. } if target.c => Form::Compressed,
+        Item::PoolLoad { .. } | Item::AddrOf { .. } => Form::Long,
+        _ => Form::Short,
+    }
+}
+
+fn fixed_piece(inst: Inst, target: &Target) -> Result<Piece, JitError> {
+    let enc = target
+        .encode(&inst)
+        .map_err(|e| JitError::Internal(e.to_string()))?;
+    Ok(Piece {
+        inst,
+        compressed: enc.is_compressed(),
+    })
+}
+
+/// Size of `item` in `form` (what layout assumes before expanding).
+fn form_size(item: &Item, form: Form, target: &Target) -> Result<usize, JitError> {
+    Ok(match *item {
+        Item::Fixed(i) => fixed_piece(i, target)?.len(),
+        Item::Wide(_) => 4,
+        Item::Bind(_) => 0,
+        Item::Branch { .. } => [2, 4, 8, 12][form as usize],
+        Item::Jump { .. } => [2, 4, 8, 8][form as usize],
+        Item::Call { .. } => [4, 4, 8, 8][form as usize],
+        Item::PoolLoad { .. } | Item::AddrOf { .. } => 8,
+    })
+}
+
+/// `auipc rd, hi; <second>(lo)` reaching `delta` bytes from the auipc.
+fn pc_rel(delta: i64) -> Result<(rvbpf_rv64::Imm20, Imm12), JitError> {
+    split_hi_lo(delta).ok_or_else(|| JitError::Internal(format!("offset {delta} beyond ±2 GiB")))
+}
+
+/// The instructions `item` becomes at offset `here` in `form`.
+fn expand(
+    item: &Item,
+    form: Form,
+    here: usize,
+    target: &Target,
+    r: &Resolver,
+) -> Result<Result<Vec<Piece>, OutOfRange>, JitError> {
+    let rel = |l: Label| -> Result<i64, JitError> { Ok(r.label(l)? as i64 - here as i64) };
+    let pieces = match *item {
+        Item::Fixed(i) => vec![fixed_piece(i, target)?],
+        Item::Wide(i) => vec![Piece::word(i)],
+        Item::Bind(_) => vec![],
+        Item::Branch {
+            op,
+            rs1,
+            rs2,
+            target: to,
+        } => {
+            let delta = rel(to)?;
+            match form {
+                Form::Compressed | Form::Short => {
+                    let Some(offset) = BranchOffset::new(delta) else {
+                        return Ok(Err(OutOfRange));
+                    };
+                    let inst = Inst::Branch {
+                        op,
+                        rs1,
+                        rs2,
+                        offset,
+                    };
+                    if form == Form::Compressed && compress(&inst).is_none() {
+                        return Ok(Err(OutOfRange));
+                    }
+                    vec![Piece {
+                        inst,
+                        compressed: form == Form::Compressed,
+                    }]
+                }
+                Form::Medium | Form::Long => {
+                    let skip = if form == Form::Medium { 8 } else { 12 };
+                    let inv = Inst::Branch {
+                        op: op.inverse(),
+                        rs1,
+                        rs2,
+                        offset: BranchOffset::new(skip).expect("small"),
+                    };
+                    let mut v = vec![Piece::word(inv)];
+                    match far_jump(form == Form::Long, Reg::ZERO, delta - 4)? {
+                        Ok(rest) => v.extend(rest),
+                        Err(e) => return Ok(Err(e)),
+                    }
+                    v
+                }
+            }
+        }
+        Item::Jump { target: to } => {
+            let delta = rel(to)?;
+            match form {
+                Form::Compressed => {
+                    let Some(offset) = JumpOffset::new(delta) else {
+                        return Ok(Err(OutOfRange));
+                    };
+                    let inst = Inst::Jal {
+                        rd: Reg::ZERO,
+                        offset,
+                    };
+                    if compress(&inst).is_none() {
+                        return Ok(Err(OutOfRange));
+                    }
+                    vec![Piece {
+                        inst,
+                        compressed: true,
+                    }]
+                }
+                _ => match far_jump(form >= Form::Medium, Reg::ZERO, delta)? {
+                    Ok(v) => v,
+                    Err(e) => return Ok(Err(e)),
+                },
+            }
+        }
+        Item::Call { target: to } => match far_jump(form >= Form::Medium, Reg::RA, rel(to)?)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        },
+        Item::PoolLoad { rd, slot } => {
+            let delta = (r.pool_base + 8 * slot) as i64 - here as i64;
+            let (hi, lo) = pc_rel(delta)?;
+            vec![
+                Piece::word(Inst::Auipc { rd, imm: hi }),
+                Piece::word(Inst::Load {
+                    op: LoadOp::Ld,
+                    rd,
+                    rs1: rd,
+                    offset: lo,
+                }),
+            ]
+        }
+        Item::AddrOf { rd, target: to } => {
+            let (hi, lo) = pc_rel(rel(to)?)?;
+            vec![
+                Piece::word(Inst::Auipc { rd, imm: hi }),
+                Piece::word(Inst::addi(rd, rd, lo)),
+            ]
+        }
+    };
+    Ok(Ok(pieces))
+}
+
+/// `jal link, delta` (short) or `auipc s; jalr link, lo(s)` (far; the
+/// scratch is t1 for calls and t3 otherwise).
+fn far_jump(far: bool, link: Reg, delta: i64) -> Result<Result<Vec<Piece>, OutOfRange>, JitError> {
+    if !far {
+        return Ok(match JumpOffset::new(delta) {
+            Some(offset) => Ok(vec![Piece::word(Inst::Jal { rd: link, offset })]),
+            None => Err(OutOfRange),
+        });
+    }
+    let scratch = if link == Reg::RA {
+        Reg::T1
+    } else {
+        FAR_SCRATCH
+    };
+    let (hi, lo) = pc_rel(delta)?;
+    Ok(Ok(vec![
+        Piece::word(Inst::Auipc {
+            rd: scratch,
+            imm: hi,
+        }),
+        Piece::word(Inst::Jalr {
+            rd: link,
+            rs1: scratch,
+            offset: lo,
+        }),
+    ]))
+}
+
+fn grow(form: Form) -> Form {
+    match form {
+        Form::Compressed => Form::Short,
+        Form::Short => Form::Medium,
+        _ => Form::Long,
+    }
+}
+
+/// Offsets of every item and every label for the current forms.
+fn place(
+    items: &[Tagged],
+    forms: &[Form],
+    target: &Target,
+) -> Result<(Vec<usize>, HashMap<Label, usize>, usize), JitError> {
+    let mut offsets = Vec::with_capacity(items.len());
+    let mut labels = HashMap::new();
+    let mut at = 0;
+    for (t, &form) in items.iter().zip(forms) {
+        offsets.push(at);
+        if let Item::Bind(l) = t.item {
+            if labels.insert(l, at).is_some() {
+                return Err(JitError::Internal(format!("label {l:?} bound twice")));
+            }
+        }
+        at += form_size(&t.item, form, target)?;
+    }
+    Ok((offsets, labels, at))
+}
+
+fn align8(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+pub fn assemble(
+    facts: &ProgramFacts,
+    lowered: Lowered,
+    opts: &JitOptions,
+) -> Result<Image, JitError> {
+    let target = &opts.target;
+    let items = &lowered.items;
+    let mut forms: Vec<Form> = items
+        .iter()
+        .map(|t| initial_form(&t.item, target))
+        .collect();
+    // Each relaxable item grows at most three times.
+    let max_rounds = 3 * items.len() + 2;
+    let mut rounds = 0;
+    let (offsets, labels, text_len) = loop {
+        let (offsets, labels, text_len) = place(items, &forms, target)?;
+        let r = Resolver {
+            labels: &labels,
+            pool_base: align8(text_len),
+        };
+        let mut changed = false;
+        for (i, t) in items.iter().enumerate() {
+            if expand(&t.item, forms[i], offsets[i], target, &r)?.is_err() {
+                forms[i] = grow(forms[i]);
+                changed = true;
+            }
+        }
+        if !changed {
+            break (offsets, labels, text_len);
+        }
+        rounds += 1;
+        if rounds > max_rounds {
+            return Err(JitError::Internal(
+                "branch relaxation did not converge".into(),
+            ));
+        }
+    };
+    let pool_base = align8(text_len);
+    let r = Resolver {
+        labels: &labels,
+        pool_base,
+    };
+    let mut code = Vec::with_capacity(pool_base + 8 * lowered.pool.len());
+    let mut spans: Vec<Span> = Vec::new();
+    for (i, t) in items.iter().enumerate() {
+        debug_assert_eq!(code.len(), offsets[i]);
+        let pieces = expand(&t.item, forms[i], offsets[i], target, &r)?
+            .map_err(|_| JitError::Internal("relaxed item out of range".into()))?;
+        let start = code.len();
+        for p in &pieces {
+            if p.compressed {
+                let half = compress(&p.inst)
+                    .ok_or_else(|| JitError::Internal(format!("{:?} has no RVC form", p.inst)))?;
+                code.extend_from_slice(&half.to_le_bytes());
+            } else {
+                code.extend_from_slice(&encode(&p.inst).to_le_bytes());
+            }
+        }
+        if code.len() - start != form_size(&t.item, forms[i], target)? {
+            return Err(JitError::Internal(format!(
+                "{:?}: size differs from its form",
+                t.item
+            )));
+        }
+        match spans.last_mut() {
+            Some(s) if s.owner == t.owner => s.end = code.len(),
+            _ => spans.push(Span {
+                owner: t.owner,
+                start,
+                end: code.len(),
+            }),
+        }
+    }
+    // Pad to the pool with `nop`s so the text disassembles cleanly
+    // (`c.nop` covers a 2-byte remainder on C targets).
+    while code.len() < pool_base {
+        if pool_base - code.len() >= 4 {
+            code.extend_from_slice(&encode(&Inst::NOP).to_le_bytes());
+        } else {
+            code.extend_from_slice(&compress(&Inst::NOP).unwrap_or(0x0001).to_le_bytes());
+        }
+    }
+    let relocs = lowered
+        .pool
+        .iter()
+        .enumerate()
+        .map(|(slot, &kind)| Reloc {
+            offset: pool_base + 8 * slot,
+            kind,
+        })
+        .collect();
+    code.resize(pool_base + 8 * lowered.pool.len(), 0);
+    let label_at = |l: Label| r.label(l);
+    let functions = facts
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            Ok(FunctionEntry {
+                name: f.name.clone(),
+                offset: label_at(Label::FuncStart(i))?,
+                frame_size: lowered.frames[i].size as usize,
+            })
+        })
+        .collect::<Result<Vec<_>, JitError>>()?;
+    let pc_map = (0..facts.insts.len())
+        .map(|pc| label_at(Label::Pc(pc)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bpf_text = facts
+        .insts
+        .iter()
+        .map(rvbpf_ebpf::disasm::format_inst)
+        .collect();
+    Ok(Image {
+        code,
+        text_len,
+        functions,
+        tail_call_entry_offset: TAIL_CALL_ENTRY_OFFSET,
+        pc_map,
+        relocs,
+        target: *target,
+        spans,
+        bpf_text,
+    })
+}

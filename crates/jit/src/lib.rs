@@ -1,0 +1,222 @@
+//! The rvbpf JIT: a verified BPF program in, a position-independent RV64
+//! [`Image`] out. Pure: no memory is mapped, no host address is baked in.
+//!
+//! # Pipeline
+//!
+//! ```text
+//!  facts (per function: stack depth, regs used, calls, tail calls)
+//!    │
+//!    ├─ frame::FrameLayout::plan ── explicit analysis → saved regs, frame size
+//!    │
+//!  BPF Inst ──lower──▶ [Item]  (rv64 Inst, Label, Branch/Jump/Call to a label,
+//!                               PoolLoad/AddrOf, all tagged with an Owner:
+//!                               header / prologue / BPF pc / epilogue)
+//!    │
+//!    └─ layout::assemble ── bounded relaxation loop over item *forms*
+//!                            (only grow) → final offsets → encode once → Image
+//! ```
+//!
+//! Sizing and emitting share one function (`layout::expand`): the sizing pass
+//! asks it whether an item's current form reaches its target, the final pass
+//! encodes what it returns.
+//!
+//! # Register map
+//!
+//! | BPF / role                         | RV64 | why                                           |
+//! |------------------------------------|------|-----------------------------------------------|
+//! | R0 (return value)                  | a5   | keeps a0..a4 free for R1..R5                   |
+//! | R1..R5 (arguments)                 | a0..a4 | C ABI argument registers: no shuffling at helper calls |
+//! | R6..R9 (callee-saved)              | s1..s4 | C ABI callee-saved                          |
+//! | R10 (frame pointer, read-only)     | s5   | set in the prologue to the top of the BPF stack |
+//! | tail-call count (`reg`, `stack`) or counter pointer (`ptr`) | a6 | caller-saved, travels into calls |
+//! | tail-call count/pointer across helper calls | s6 | callee-saved                         |
+//! | temporaries                        | t0..t3 | scratch inside one BPF instruction's lowering; t1 holds call and tail-call targets |
+//!
+//! At a helper/kfunc call the result comes back in a0 and is moved to a5. A
+//! bpf2bpf callee leaves R0 in a5 (and a copy in a0, see the epilogue).
+//!
+//! # Function header (every function, entry and subprograms alike)
+//!
+//! ```text
+//!  +0   nop                       ┐ 8-byte patch site: a trampoline attach rewrites
+//!  +4   nop                       ┘ it to `auipc t0, ..; jalr t0, ..(t0)`
+//!  +8   tcc init (4 bytes, never compressed)
+//!           reg/stack: addi a6, zero, 33    ptr: addi a6, zero, 0 ("fresh run")
+//!  +12  ◀── TAIL_CALL_ENTRY_OFFSET: prologue starts here
+//! ```
+//!
+//! A run starts at offset 0 of the entry function. Tail calls, bpf2bpf calls
+//! and (later) trampolines calling the original enter at
+//! [`TAIL_CALL_ENTRY_OFFSET`], so the count (or pointer) in a6 is carried
+//! over instead of being reset.
+//!
+//! # Frame layout (grows down; sp stays 16-byte aligned)
+//!
+//! ```text
+//!  caller sp ─▶ +--------------------------------+  frame_size
+//!               | counter home + pad (16)        |  ptr scheme, entry function only
+//!               | saved ra                       |  if the function makes calls
+//!               | saved s1..s6 (only those used) |
+//!               | tcc slot (8)                   |  stack scheme, tail-call reachable
+//!               | padding to 16                  |
+//!   s5 = R10 ─▶ +--------------------------------+  bpf_stack (stack_depth, rounded to 16)
+//!               | BPF stack                      |
+//!         sp ─▶ +--------------------------------+  0
+//! ```
+//!
+//! Saved registers come from an explicit analysis of the function's facts
+//! (`regs_read | regs_written`, `stack_depth`, `makes_calls`, tail-call
+//! reachability), never from what a previous emission pass happened to touch.
+//! The epilogue restores them, pops the frame, copies a5 to a0 and returns.
+//!
+//! # Calls and relocations
+//!
+//! Host addresses live in a per-image **literal pool** of 8-byte slots after
+//! the code (8-byte aligned); the loader patches each slot named by a
+//! [`Reloc`]. Code reaches a slot pc-relatively with `auipc rd; ld rd, lo(rd)`.
+//!
+//! * helper `n` / kfunc `i`: `auipc t1; ld t1; jalr ra, 0(t1); mv a5, a0`.
+//! * `lddw` of a map handle / map value address: `auipc rd; ld rd` from a
+//!   slot relocated as [`RelocKind::MapHandle`], [`RelocKind::ProgArray`] or
+//!   [`RelocKind::MapValue`]. `lddw` of a function address: `auipc; addi`.
+//! * bpf2bpf: `jal ra, callee+12` (relaxed to `auipc t1; jalr ra` when far);
+//!   resolved inside the image, no relocation.
+//!
+//! # Prog-array view (what a tail call reads)
+//!
+//! The handle of a prog-array map (slot [`RelocKind::ProgArray`]) must point at
+//!
+//! ```text
+//!  +0  u32 max_entries
+//!  +4  u32 reserved (0)
+//!  +8  u64 entry[max_entries]   address of the target's entry function
+//!                               (its offset 0), or 0 for an empty slot
+//! ```
+//!
+//! # Tail-call counter schemes ([`TccScheme`])
+//!
+//! All three implement the Linux semantics: at most 33 successful tail calls
+//! per run, shared by every bpf2bpf frame; a failure (index ≥ max_entries,
+//! empty slot, budget spent) falls through and consumes nothing. The count
+//! runs down from 33; a tail call succeeds only while it is non-zero.
+//!
+//! * `Reg`: a6 holds the count. Only a fresh run initialises it (header). It
+//!   flows into bpf2bpf callees as a hidden argument and back as a hidden
+//!   return value, so a subprogram's tail calls are seen by its caller. It
+//!   is parked in s6 around helper/kfunc calls and around calls to callees
+//!   that cannot tail call (they may clobber a6).
+//! * `Stack`: a6 carries the count into a function, which stores it in its
+//!   frame's tcc slot, reloads a6 from the slot before each call into a
+//!   tail-call-reachable callee and writes the callee's a6 back after it; the
+//!   epilogue reloads a6 so the caller sees the update.
+//! * `Ptr`: a6 holds a pointer to the one counter, which lives in the entry
+//!   function's frame at `caller sp − 8` (the "counter home"; every entry
+//!   function reserves it, so a tail callee, which builds its frame at the
+//!   same sp, never overwrites it). The entry function initialises it when
+//!   a6 = 0 (fresh run); the pointer is handed down every call and tail call.
+//!
+//! The tail-call sequence (BPF `call 1`... i.e. helper 12, `bpf_tail_call`,
+//! R2 = prog array, R3 = index):
+//!
+//! ```text
+//!   zext.w  t1, a2          ; index is u32
+//!   lwu     t2, 0(a1)       ; max_entries
+//!   bgeu    t1, t2, out
+//!   <t0 = count>            ; a6 / tcc slot / 0(pointer)
+//!   beqz    t0, out         ; budget spent
+//!   sh3add  t1, t1, a1      ; (slli+add without Zba)
+//!   ld      t1, 8(t1)       ; entry[index]
+//!   beqz    t1, out         ; empty slot
+//!   addi    t0, t0, -1      ; commit: a6 = t0 / sd t0, 0(ptr)
+//!   <epilogue without ret>
+//!   jalr    zero, 12(t1)
+//! out:
+//! ```
+#![forbid(unsafe_code)]
+
+mod facts;
+mod frame;
+mod image;
+mod items;
+mod layout;
+mod lower;
+mod regmap;
+
+pub use image::{FunctionEntry, Image, Reloc, RelocKind};
+pub use regmap::{bpf_reg, HELPER_TAIL_CALL, MAX_TAIL_CALL_CNT};
+
+use rvbpf_ebpf::verifier::VerifiedProgram;
+use rvbpf_rv64::Target;
+
+/// Byte offset from a function's start to where tail calls, bpf2bpf calls and
+/// trampolines enter it: two 4-byte patch-site nops plus the 4-byte tcc init.
+pub const TAIL_CALL_ENTRY_OFFSET: usize = 12;
+
+/// Size of the trampoline patch site at the start of every function.
+pub const PATCH_SITE_SIZE: usize = 8;
+
+/// How the tail-call counter travels (see the crate docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TccScheme {
+    /// Count in a6, a transparent argument/return value of bpf2bpf calls.
+    #[default]
+    Reg,
+    /// Count in a6 on entry, kept in a per-frame stack slot.
+    Stack,
+    /// Pointer in a6 to one counter in the entry frame.
+    Ptr,
+}
+
+/// Compilation options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JitOptions {
+    /// Target ISA (C, Zba, Zbb are used when present).
+    pub target: Target,
+    /// Tail-call counter scheme.
+    pub tcc: TccScheme,
+}
+
+impl Default for JitOptions {
+    fn default() -> Self {
+        JitOptions {
+            target: Target::RV64GC,
+            tcc: TccScheme::Reg,
+        }
+    }
+}
+
+/// Why a program could not be compiled.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JitError {
+    /// The input uses something this JIT does not lower.
+    #[error("pc {pc}: {what} is not supported by the JIT")]
+    Unsupported { pc: usize, what: &'static str },
+    /// The input is inconsistent with its facts (should have been rejected
+    /// by the verifier).
+    #[error("pc {pc}: invalid input: {why}")]
+    InvalidInput { pc: usize, why: String },
+    /// A frame does not fit the addressing the prologue uses.
+    #[error("function `{function}`: frame of {size} bytes is too large")]
+    FrameTooLarge { function: String, size: usize },
+    /// An internal invariant broke (a JIT bug).
+    #[error("internal JIT error: {0}")]
+    Internal(String),
+}
+
+/// Compiles a verified program into a position-independent [`Image`].
+///
+/// ```
+/// use rvbpf_ebpf::{asm::assemble_object, verifier::{verify, VerifyEnv}};
+/// use rvbpf_jit::{compile, JitOptions};
+///
+/// let obj = assemble_object("doc", "mov %r0, 42\nexit").unwrap();
+/// let env = VerifyEnv { helper_known: &|_| true, kfunc_known: &|_| true, entry_args: 1 };
+/// let prog = verify(&obj, 0, &env).unwrap();
+/// let image = compile(&prog, &JitOptions::default()).unwrap();
+/// assert!(image.listing().contains("li a5, 42"));
+/// ```
+pub fn compile(prog: &VerifiedProgram, opts: &JitOptions) -> Result<Image, JitError> {
+    let facts = facts::ProgramFacts::from_verified(prog);
+    let lowered = lower::lower_program(&facts, opts)?;
+    layout::assemble(&facts, lowered, opts)
+}

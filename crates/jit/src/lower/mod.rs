@@ -1,0 +1,302 @@
+//! Per-BPF-instruction lowering into [`Item`]s. Laid out in the
+//! interpreter's op-class order: alu ([`alu`]), memory ([`mem`]), jumps
+//! ([`jump`]), calls ([`call`]).
+
+mod alu;
+mod call;
+mod jump;
+mod mem;
+
+use crate::facts::ProgramFacts;
+use crate::frame::FrameLayout;
+use crate::image::RelocKind;
+use crate::items::{Item, Label, Owner, Tagged};
+use crate::regmap::bpf_reg;
+use crate::{JitError, JitOptions, TccScheme};
+use rvbpf_ebpf::inst::{Inst as Bpf, LddwKind};
+use rvbpf_rv64::{load_imm, AluOp, Imm12, Inst, Reg, Shamt, ShiftOp};
+
+/// A lowered program: tagged items plus the literal pool's relocations.
+pub struct Lowered {
+    pub items: Vec<Tagged>,
+    /// Kind of each 8-byte pool slot, by slot number.
+    pub pool: Vec<RelocKind>,
+    pub frames: Vec<FrameLayout>,
+}
+
+/// State shared by all lowerings of one program.
+struct Program<'a> {
+    facts: &'a ProgramFacts<'a>,
+    opts: &'a JitOptions,
+    pool: Vec<RelocKind>,
+    next_local: u32,
+}
+
+/// The lowering context of one BPF instruction.
+pub(crate) struct Cx<'p, 'a> {
+    prog: &'p mut Program<'a>,
+    pub func: usize,
+    pub frame: &'p FrameLayout,
+    pub pc: usize,
+    pub out: Vec<Item>,
+}
+
+impl Cx<'_, '_> {
+    pub fn facts(&self) -> &ProgramFacts<'_> {
+        self.prog.facts
+    }
+    pub fn scheme(&self) -> TccScheme {
+        self.prog.opts.tcc
+    }
+    pub fn zba(&self) -> bool {
+        self.prog.opts.target.zba
+    }
+    pub fn zbb(&self) -> bool {
+        self.prog.opts.target.zbb
+    }
+    pub fn push(&mut self, inst: Inst) {
+        self.out.push(Item::Fixed(inst));
+    }
+    pub fn item(&mut self, item: Item) {
+        self.out.push(item);
+    }
+    pub fn new_label(&mut self) -> Label {
+        self.prog.next_local += 1;
+        Label::Local(self.prog.next_local)
+    }
+    /// Pool slot for `kind` (one slot per distinct kind).
+    pub fn pool_slot(&mut self, kind: RelocKind) -> usize {
+        if let Some(i) = self.prog.pool.iter().position(|k| *k == kind) {
+            return i;
+        }
+        self.prog.pool.push(kind);
+        self.prog.pool.len() - 1
+    }
+    pub fn invalid(&self, why: impl Into<String>) -> JitError {
+        JitError::InvalidInput {
+            pc: self.pc,
+            why: why.into(),
+        }
+    }
+    /// `rd = value`.
+    pub fn li(&mut self, rd: Reg, value: i64) {
+        for i in load_imm(rd, value) {
+            self.push(i);
+        }
+    }
+    /// `rd = (u32)rs`: `add.uw` (`zext.w`) with Zba, else a shift pair.
+    pub fn zext32(&mut self, rd: Reg, rs: Reg) {
+        if self.zba() {
+            self.push(Inst::alu(AluOp::AddUw, rd, rs, Reg::ZERO));
+        } else {
+            self.shift(ShiftOp::Slli, rd, rs, 32);
+            self.shift(ShiftOp::Srli, rd, rd, 32);
+        }
+    }
+    /// `rd = (s32)rs` (`sext.w`).
+    pub fn sext32(&mut self, rd: Reg, rs: Reg) {
+        self.push(Inst::AluImm {
+            op: rvbpf_rv64::AluImmOp::Addiw,
+            rd,
+            rs1: rs,
+            imm: Imm12::ZERO,
+        });
+    }
+    pub fn shift(&mut self, op: ShiftOp, rd: Reg, rs1: Reg, amount: u32) {
+        let shamt = Shamt::new(amount & 63).expect("masked to 6 bits");
+        self.push(Inst::Shift { op, rd, rs1, shamt });
+    }
+    pub fn mv(&mut self, rd: Reg, rs: Reg) {
+        if rd != rs {
+            self.push(Inst::mv(rd, rs));
+        }
+    }
+}
+
+/// Lowers every function: header, prologue, body, epilogue.
+pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered, JitError> {
+    check_functions(facts)?;
+    let program_has_tail_calls = facts.functions.iter().any(|f| f.has_tail_call);
+    let frames = facts
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| FrameLayout::plan(f, i, facts.calls_out(i), opts.tcc, program_has_tail_calls))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut prog = Program {
+        facts,
+        opts,
+        pool: Vec::new(),
+        next_local: 0,
+    };
+    let mut items = Vec::new();
+    for (i, f) in facts.functions.iter().enumerate() {
+        let frame = &frames[i];
+        let tag = |owner, list: Vec<Item>, items: &mut Vec<Tagged>| {
+            items.extend(list.into_iter().map(|item| Tagged { owner, item }))
+        };
+        tag(Owner::Header(i), header(i, opts.tcc), &mut items);
+        prog.next_local += 1;
+        let skip = Label::Local(prog.next_local);
+        tag(Owner::Prologue(i), frame.prologue(skip), &mut items);
+        for pc in f.start..f.end {
+            let mut cx = Cx {
+                prog: &mut prog,
+                func: i,
+                frame,
+                pc,
+                out: vec![Item::Bind(Label::Pc(pc))],
+            };
+            lower_inst(&mut cx, &facts.insts[pc])?;
+            let out = cx.out;
+            tag(Owner::Insn(pc), out, &mut items);
+        }
+        let mut epi = vec![Item::Bind(Label::Epilogue(i))];
+        epi.extend(frame.epilogue());
+        tag(Owner::Epilogue(i), epi, &mut items);
+    }
+    Ok(Lowered {
+        items,
+        pool: prog.pool,
+        frames,
+    })
+}
+
+/// The fixed 12-byte header: patch-site nops and the 4-byte tcc init.
+fn header(func: usize, scheme: TccScheme) -> Vec<Item> {
+    let init = match scheme {
+        TccScheme::Reg | TccScheme::Stack => crate::regmap::MAX_TAIL_CALL_CNT as i64,
+        // 0 = "no counter yet": the entry prologue creates it.
+        TccScheme::Ptr => 0,
+    };
+    let init = Imm12::new(init).expect("small constant");
+    vec![
+        Item::Bind(Label::FuncStart(func)),
+        Item::Wide(Inst::NOP),
+        Item::Wide(Inst::NOP),
+        Item::Wide(Inst::addi(crate::regmap::TCC, Reg::ZERO, init)),
+        Item::Bind(Label::FuncTcEntry(func)),
+    ]
+}
+
+/// Functions must tile the program and be sorted, entry first at pc 0.
+fn check_functions(facts: &ProgramFacts) -> Result<(), JitError> {
+    let mut expect = 0;
+    for f in facts.functions {
+        if f.start != expect || f.end <= f.start || f.end > facts.insts.len() {
+            return Err(JitError::InvalidInput {
+                pc: f.start,
+                why: format!("function `{}` does not tile the program", f.name),
+            });
+        }
+        expect = f.end;
+    }
+    if expect != facts.insts.len() || facts.functions.is_empty() {
+        return Err(JitError::InvalidInput {
+            pc: expect,
+            why: "functions do not cover the program".into(),
+        });
+    }
+    Ok(())
+}
+
+fn lower_inst(cx: &mut Cx, inst: &Bpf) -> Result<(), JitError> {
+    match *inst {
+        Bpf::Alu { is64, op, dst, src } => alu::lower_alu(cx, is64, op, dst, src),
+        Bpf::Endian { op, dst, bits } => {
+            alu::lower_endian(cx, op, dst, bits);
+            Ok(())
+        }
+        Bpf::Lddw { dst, kind } => lower_lddw(cx, bpf_reg(dst), kind),
+        Bpf::LddwHigh => Ok(()),
+        Bpf::Load {
+            size,
+            signed,
+            dst,
+            src,
+            off,
+        } => {
+            mem::lower_load(cx, size, signed, dst, src, off);
+            Ok(())
+        }
+        Bpf::Store {
+            size,
+            dst,
+            off,
+            src,
+        } => {
+            mem::lower_store(cx, size, dst, off, src);
+            Ok(())
+        }
+        Bpf::Atomic {
+            size,
+            op,
+            fetch,
+            dst,
+            src,
+            off,
+        } => mem::lower_atomic(cx, size, op, fetch, dst, src, off),
+        Bpf::Ja { off, .. } => {
+            let target = jump::target(cx, off as i64)?;
+            cx.item(Item::Jump { target });
+            Ok(())
+        }
+        Bpf::Jump {
+            is32,
+            cond,
+            dst,
+            src,
+            off,
+        } => jump::lower_cond(cx, is32, cond, dst, src, off),
+        Bpf::Call(target) => call::lower_call(cx, target),
+        Bpf::Exit => {
+            // The epilogue follows the function's last instruction.
+            if cx.pc + 1 != cx.facts().functions[cx.func].end {
+                let target = Label::Epilogue(cx.func);
+                cx.item(Item::Jump { target });
+            }
+            Ok(())
+        }
+        Bpf::Callx { .. } => Err(JitError::Unsupported {
+            pc: cx.pc,
+            what: "callx (helper number in a register)",
+        }),
+        Bpf::LoadPacket { .. } => Err(JitError::Unsupported {
+            pc: cx.pc,
+            what: "legacy packet access (ldabs/ldind)",
+        }),
+    }
+}
+
+fn lower_lddw(cx: &mut Cx, rd: Reg, kind: LddwKind) -> Result<(), JitError> {
+    let reloc = match kind {
+        LddwKind::Imm(v) => {
+            cx.li(rd, v as i64);
+            return Ok(());
+        }
+        LddwKind::Func { offset } => {
+            let pc = cx.pc as i64 + 1 + offset as i64;
+            let f = usize::try_from(pc)
+                .ok()
+                .and_then(|pc| cx.facts().function_starting_at(pc))
+                .ok_or_else(|| cx.invalid(format!("lddw func target {pc} is not a function")))?;
+            cx.item(Item::AddrOf {
+                rd,
+                target: Label::FuncStart(f),
+            });
+            return Ok(());
+        }
+        LddwKind::Map { map } => {
+            let kind = cx.facts().map_kinds.get(map as usize).copied();
+            match kind {
+                Some(rvbpf_ebpf::object::MapKind::ProgArray) => RelocKind::ProgArray(map),
+                Some(_) => RelocKind::MapHandle(map),
+                None => return Err(cx.invalid(format!("map {map} does not exist"))),
+            }
+        }
+        LddwKind::MapValue { map, offset } => RelocKind::MapValue { map, offset },
+    };
+    let slot = cx.pool_slot(reloc);
+    cx.item(Item::PoolLoad { rd, slot });
+    Ok(())
+}
