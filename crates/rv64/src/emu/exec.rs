@@ -59,7 +59,13 @@ pub(crate) fn run_region<const STEP: bool>(
     base: u64,
     ops: &mut [Decoded],
 ) -> Exit {
-    let regs = &mut hart.regs;
+    // Registers live in a local file for the duration of the run: the
+    // compiler then addresses them relative to the stack pointer instead of
+    // keeping (and spilling) a pointer to the hart. 256 entries so any `u8`
+    // index is in bounds; entry 32 is the sink for writes to x0.
+    let mut file = [0u64; 256];
+    file[..32].copy_from_slice(&hart.regs);
+    let regs = &mut file;
     let trace = &mut hart.trace;
     let mut idx = (hart.pc.wrapping_sub(base) >> 1) as usize;
     let start_budget = hart.budget;
@@ -106,7 +112,7 @@ pub(crate) fn run_region<const STEP: bool>(
             // The instruction at `idx` does not retire: refund its charge.
             macro_rules! fail {
                 ($err:expr) => {{
-                    remaining += if STEP { 1 } else { u64::from(d.run) };
+                    remaining += if STEP { 1 } else { chain_rest(ops, idx) };
                     break 'outer Exit::Error($err);
                 }};
             }
@@ -134,10 +140,10 @@ pub(crate) fn run_region<const STEP: bool>(
             macro_rules! code_written {
                 ($r:expr) => {{
                     if $r.0 == region {
-                        ops.fill(Decoded::NOT_DECODED);
                         if !STEP {
-                            remaining += u64::from(d.run) - 1;
+                            remaining += chain_rest(ops, idx) - 1;
                         }
+                        ops.fill(Decoded::NOT_DECODED);
                         idx = next;
                         end_chain!();
                     }
@@ -217,7 +223,7 @@ pub(crate) fn run_region<const STEP: bool>(
                     Err(e) => fail!(e),
                     // The bytes changed since (host write): decode again.
                     Ok(_) => {
-                        remaining += if STEP { 1 } else { u64::from(d.run) };
+                        remaining += if STEP { 1 } else { chain_rest(ops, idx) };
                         ops.fill(Decoded::NOT_DECODED);
                         continue 'outer;
                     }
@@ -388,7 +394,8 @@ pub(crate) fn run_region<const STEP: bool>(
                 Kind::AmoW | Kind::AmoD => {
                     let addr = x!(d.rs1);
                     let src = x!(d.rs2);
-                    let op = AMO_OPS[usize::from(d.aux) % AMO_OPS.len()];
+                    let aux = ops.get(idx).map_or(0, |o| o.aux);
+                    let op = AMO_OPS[usize::from(aux) % AMO_OPS.len()];
                     let (size, old, result) = if d.kind == Kind::AmoW {
                         let old = match atomic_load::<4>(mem, addr) {
                             Ok(b) => i32::from_le_bytes(b) as u64,
@@ -445,11 +452,20 @@ pub(crate) fn run_region<const STEP: bool>(
         }
     };
 
+    hart.regs.copy_from_slice(&regs[..32]);
     hart.pc = pc!();
     hart.budget = remaining;
     hart.reservation = reservation;
     hart.counters.instructions += start_budget - remaining;
     exit
+}
+
+/// Instructions from slot `idx` to the end of its chain (its `run`). Read
+/// from the cache rather than from the executing copy so the hot loop does
+/// not keep `run` in a register.
+#[cold]
+fn chain_rest(ops: &[Decoded], idx: usize) -> u64 {
+    ops.get(idx).map_or(0, |d| u64::from(d.run))
 }
 
 /// Decodes the straight-line chain starting at slot `start`: instructions

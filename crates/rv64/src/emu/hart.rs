@@ -73,9 +73,8 @@ impl HostCalls {
 /// One RV64IMAC + Zba/Zbb user-mode hart.
 #[derive(Debug, Clone)]
 pub struct Hart {
-    /// `x0..x31`, then the write sink for `x0` (index 32), then padding so
-    /// that any `u8` register index is in bounds without a check.
-    pub(crate) regs: [u64; 256],
+    /// `x0..x31` (`x0` always 0).
+    pub(crate) regs: [u64; 32],
     pub(crate) pc: u64,
     pub(crate) counters: Counters,
     /// Instructions still allowed before `BudgetExhausted`.
@@ -99,7 +98,7 @@ impl Hart {
     /// slots and [`DEFAULT_RETURN_ADDRESS`] as return sentinel.
     pub fn new() -> Self {
         Hart {
-            regs: [0; 256],
+            regs: [0; 32],
             pc: 0,
             counters: Counters::default(),
             budget: u64::MAX,
@@ -124,9 +123,7 @@ impl Hart {
 
     /// All 32 integer registers, `x0` first.
     pub fn regs(&self) -> [u64; 32] {
-        let mut out = [0; 32];
-        out.copy_from_slice(&self.regs[..32]);
-        out
+        self.regs
     }
 
     /// The pc of the next instruction.
