@@ -16,7 +16,7 @@ use crate::op::{
 use crate::reg::Reg;
 
 /// Register-file index that absorbs writes to `x0` from instructions that
-/// must still run for their side effects (loads, jumps, AMOs). The hart's
+/// must still run for their side effects (loads, jumps, AMOs). The executor's
 /// register file has 256 entries so a `u8` index needs no bounds check.
 pub(crate) const SINK: u8 = 32;
 
