@@ -12,7 +12,7 @@ pub fn map(kind: MapKind) -> MapDef {
         name: format!("{kind:?}"),
         kind,
         key_size: 4,
-        value_size: if kind == MapKind::ProgArray { 4 } else { 8 },
+        value_size: if kind == MapKind::ProgArray { 4 } else { 64 },
         max_entries: 4,
         global: None,
         prog_init: vec![],
