@@ -27,6 +27,16 @@ use crate::object::Object;
 /// Loads the BPF object in `bytes`; `name` (usually the file name) is kept
 /// as [`Object::name`] and used in error messages.
 pub fn load_elf(name: &str, bytes: &[u8]) -> Result<Object, LoadError> {
+    // The `object` crate reads ELF structures in place and insists on their
+    // natural 8-byte alignment; buffers from `include_bytes!` or slicing
+    // need not have it, so such input is first copied to an aligned buffer.
+    let aligned: Vec<u64>;
+    let bytes = if bytes.as_ptr().align_offset(8) == 0 {
+        bytes
+    } else {
+        aligned = to_aligned_words(bytes);
+        &words_as_bytes(&aligned)[..bytes.len()]
+    };
     let view = sections::ElfView::parse(name, bytes)?;
     let btf = match view.section_by_name(".BTF") {
         Some(s) => {
@@ -51,4 +61,22 @@ pub fn load_elf(name: &str, bytes: &[u8]) -> Result<Object, LoadError> {
         maps: map_table.maps,
         kfuncs,
     })
+}
+
+/// Copies bytes into 8-byte words (zero-padded at the end).
+fn to_aligned_words(bytes: &[u8]) -> Vec<u64> {
+    bytes
+        .chunks(8)
+        .map(|c| {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            u64::from_ne_bytes(w)
+        })
+        .collect()
+}
+
+/// The bytes of `words` in memory order, without unsafe code: `object`'s
+/// pod casting is the safe way to view them.
+fn words_as_bytes(words: &[u64]) -> &[u8] {
+    object::pod::bytes_of_slice(words)
 }
