@@ -89,6 +89,10 @@ impl Image {
                 }
                 Owner::Prologue(_) => "  ; prologue".to_string(),
                 Owner::Epilogue(_) => "  ; epilogue".to_string(),
+                // A lddw second slot has no code of its own.
+                Owner::Insn(pc) if span.start == span.end && self.bpf_text[pc].is_empty() => {
+                    continue
+                }
                 Owner::Insn(pc) => format!("  {pc:>4}: {}", self.bpf_text[pc]),
             };
             let _ = writeln!(s, "{heading}");

@@ -125,14 +125,20 @@ fn tail_call(cx: &mut Cx) -> Result<(), JitError> {
         offset: Imm12::ZERO,
     });
     branch(cx, BranchOp::Bgeu, T1, T2);
-    // 2. budget left (count != 0), count in t0.
+    // 2. budget left (count != 0); `count` holds it (a6 itself for `reg`).
     let ptr = if tcc.uses_saved_reg { TCC_SAVED } else { TCC };
-    match tcc.scheme {
-        Scheme::Reg => cx.mv(T0, TCC),
-        Scheme::Stack => cx.push(load64(T0, Reg::SP, tcc.slot.expect("reachable"))),
-        Scheme::Ptr => cx.push(load64(T0, ptr, 0)),
-    }
-    branch(cx, BranchOp::Beq, T0, Reg::ZERO);
+    let count = match tcc.scheme {
+        Scheme::Reg => TCC,
+        Scheme::Stack => {
+            cx.push(load64(T0, Reg::SP, tcc.slot.expect("reachable")));
+            T0
+        }
+        Scheme::Ptr => {
+            cx.push(load64(T0, ptr, 0));
+            T0
+        }
+    };
+    branch(cx, BranchOp::Beq, count, Reg::ZERO);
     // 3. entry = array->entry[index]; empty slot falls through.
     if cx.zba() {
         cx.push(Inst::alu(AluOp::Sh3add, T1, T1, array));
@@ -145,7 +151,7 @@ fn tail_call(cx: &mut Cx) -> Result<(), JitError> {
     // 4. commit: one unit of budget, handed to the callee in a6.
     let minus1 = Imm12::new(-1).expect("fits");
     match tcc.scheme {
-        Scheme::Reg | Scheme::Stack => cx.push(Inst::addi(TCC, T0, minus1)),
+        Scheme::Reg | Scheme::Stack => cx.push(Inst::addi(TCC, count, minus1)),
         Scheme::Ptr => {
             cx.push(Inst::addi(T0, T0, minus1));
             cx.push(store64(T0, ptr, 0));
