@@ -1,8 +1,9 @@
 //! rvbpf's RV64 emulator against ckb-vm on the same code: an ALU loop, a
 //! load/store loop and a call-heavy loop. Throughput is in retired
 //! instructions (criterion's "elem/s"), with instruction counting on in
-//! every engine. ckb-vm runs in its Rust "trace" interpreter and, where the
-//! host has it, its assembly interpreter.
+//! every engine. ckb-vm runs in its plain decode-and-execute loop
+//! (`ckb-vm-ref`), its faster Rust "trace" interpreter (`ckb-vm-rust`) and,
+//! where the host has it, its assembly interpreter (`ckb-vm-asm`).
 //!
 //! ```text
 //! cargo bench -p rvbpf-rv64 --bench emu_vs_ckbvm
@@ -49,6 +50,9 @@ fn bench(c: &mut Criterion) {
                 },
                 BatchSize::PerIteration,
             )
+        });
+        group.bench_function("ckb-vm-ref", |b| {
+            b.iter(|| ckb::run_reference(&w.image, u64::MAX).instructions)
         });
         group.bench_function("ckb-vm-rust", |b| {
             b.iter_batched(
