@@ -52,7 +52,11 @@ fn bench(c: &mut Criterion) {
             )
         });
         group.bench_function("ckb-vm-ref", |b| {
-            b.iter(|| ckb::run_reference(&w.image, u64::MAX).instructions)
+            b.iter_batched(
+                || ckb::RefMode::new(&w.image, u64::MAX),
+                |mut m| m.run(),
+                BatchSize::PerIteration,
+            )
         });
         group.bench_function("ckb-vm-rust", |b| {
             b.iter_batched(

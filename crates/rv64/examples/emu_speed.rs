@@ -58,7 +58,7 @@ fn main() {
                 other => panic!("{}: unexpected end {other:?}", w.name),
             }
         });
-        let (ref_rate, ref_count) = measure(|| ckb::run_reference(&w.image, budget).instructions);
+        let (ref_rate, ref_count) = measure(|| ckb::RefMode::new(&w.image, budget).run());
         assert_eq!(
             ours_count, ref_count,
             "{}: instruction counts differ",

@@ -148,6 +148,21 @@ pub fn run_reference(image: &Image, max_instructions: u64) -> Outcome {
     outcome(&mut m, image, result)
 }
 
+/// A prepared ckb-vm reference interpreter (for timing without setup).
+pub struct RefMode(DefaultMachine<Core>);
+
+impl RefMode {
+    /// Loads `image`.
+    pub fn new(image: &Image, max_instructions: u64) -> Self {
+        RefMode(machine(image, max_instructions))
+    }
+    /// Runs to the stopping `ecall`; returns instructions retired.
+    pub fn run(&mut self) -> u64 {
+        self.0.run().expect("ckb-vm run");
+        self.0.cycles()
+    }
+}
+
 /// A prepared ckb-vm Rust "trace" interpreter (its fastest pure-Rust mode).
 pub struct RustMode(TraceMachine<Core>);
 
