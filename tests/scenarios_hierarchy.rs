@@ -13,7 +13,12 @@ fn tailcall_bpf2bpf_hierarchy_1() {
         s.fill(&["entry"]);
         // The first entry plus one entry per successful tail call (33); once
         // the budget is spent every pending subprog_tail call falls through.
-        assert_eq!(s.run("entry", &PKT_V4), 1, "{engine:?}: retval");
+        let out = s.run_outcome("entry", &PKT_V4);
+        assert_eq!(out.ret, 1, "{engine:?}: retval");
+        assert_eq!(
+            out.stats.tail_calls, 33,
+            "{engine:?}: one budget for all frames"
+        );
         assert_eq!(s.global("count"), 34, "{engine:?}: count");
         // .bss is not reset; this run makes no tail call: 34 + 1.
         s.delete(0);

@@ -88,7 +88,9 @@ fn self_tail_call_limit(object: &str) {
     for engine in engines() {
         let mut s = Scenario::load(object, engine);
         s.fill(&["classifier_0"]);
-        assert_eq!(s.run("entry", &PKT_V4), 1, "{engine:?}: {object} retval");
+        let out = s.run_outcome("entry", &PKT_V4);
+        assert_eq!(out.ret, 1, "{engine:?}: {object} retval");
+        assert_eq!(out.stats.tail_calls, 33, "{engine:?}: {object} tail calls");
         assert_eq!(s.global("count"), 33, "{engine:?}: {object} count");
         // entry's own tail call fails now.
         s.delete(0);
@@ -150,5 +152,21 @@ fn tailcall_5() {
             s.set_global("selector", selector);
             assert_eq!(s.run("entry", &PKT_V4), 3, "{engine:?}: key {key} deleted");
         }
+    }
+}
+
+/// Ours (tests/bpf/tailcall_empty_slot_budget.c): every program first tries
+/// an empty slot, then slot 0 (classifier_0 itself). Failed attempts cost
+/// nothing, so the limit is still 33 successful tail calls and c0 runs 33
+/// times. (If failures cost budget too, c0 would run 16 times.)
+#[test]
+fn tailcall_empty_slot_costs_no_budget() {
+    for engine in engines() {
+        let mut s = Scenario::load("tailcall_empty_slot_budget", engine);
+        s.set_slot(0, "classifier_0");
+        let out = s.run_outcome("entry", &PKT_V4);
+        assert_eq!(out.ret, 1, "{engine:?}: retval");
+        assert_eq!(out.stats.tail_calls, 33, "{engine:?}: tail calls");
+        assert_eq!(s.global("count"), 33, "{engine:?}: count");
     }
 }

@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use rvbpf::{Ctx, Engine, MapId, ObjectId, ProgId, Vm};
+use rvbpf::{Ctx, Engine, MapId, ObjectId, Outcome, ProgId, Vm};
 
 /// `pkt_v4` of the Linux selftests, rebuilt by hand: 54 bytes, so
 /// `skb->len` = 54 (hence 108 = 2 × 54, 162 = 3 × 54 in the catalogue).
@@ -139,11 +139,19 @@ impl Scenario {
     }
 
     pub fn run_id(&mut self, prog: ProgId, input: &[u8]) -> u32 {
-        let out = self
-            .vm
+        self.run_outcome_id(prog, input).ret as u32
+    }
+
+    /// Like [`Scenario::run`], with the run's statistics (tail calls made).
+    pub fn run_outcome(&mut self, prog: &str, input: &[u8]) -> Outcome {
+        let p = self.prog(prog);
+        self.run_outcome_id(p, input)
+    }
+
+    pub fn run_outcome_id(&mut self, prog: ProgId, input: &[u8]) -> Outcome {
+        self.vm
             .run_located(prog, &Ctx::new(input), self.engine)
-            .unwrap_or_else(|e| panic!("run on {}: {e}", self.engine));
-        out.ret as u32
+            .unwrap_or_else(|e| panic!("run on {}: {e}", self.engine))
     }
 
     /// A `.bss`/`.data` global of the main object.
