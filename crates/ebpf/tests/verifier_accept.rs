@@ -201,6 +201,27 @@ fn argument_count_is_inferred_from_reads_before_writes() {
 }
 
 #[test]
+fn callers_provide_what_the_callee_reads_not_what_btf_declares() {
+    // clang drops constant arguments of static functions but BTF keeps the
+    // source prototype: f is declared with 3 arguments, reads r1 and r2,
+    // and the caller sets only those.
+    let mut obj = object(
+        "mov %r2, 2
+call local f
+exit
+f:
+mov %r0, %r1
+add %r0, %r2
+exit",
+    );
+    obj.programs[0].functions[1].arg_count = Some(3);
+    let p = verify_obj(&obj, 1).unwrap();
+    assert_eq!(p.functions()[1].arg_count, 3);
+    // The call reads r1 and r2 (what f uses); exit reads r0.
+    assert_eq!(p.functions()[0].regs_read, regs(&[0, 1, 2]));
+}
+
+#[test]
 fn callee_saved_registers_survive_local_calls() {
     accept("mov %r6, 7\ncall local f\nadd %r0, %r6\nexit\nf:\nmov %r0, 1\nexit");
 }

@@ -85,7 +85,8 @@ pub struct FunctionInput<'a> {
     pub end: usize,
     /// Registers initialised on entry (r10 is added).
     pub entry_init: u16,
-    /// Argument count of the function starting at a given pc (for calls).
+    /// How many argument registers (r1..rn) the function starting at a
+    /// given pc reads before writing them: what a call to it must provide.
     pub callee_args: &'a dyn Fn(usize) -> u8,
     pub maps: &'a [MapDef],
 }

@@ -40,8 +40,8 @@ pub fn is_call(inst: &Inst) -> bool {
     matches!(inst, Inst::Call(_) | Inst::Callx { .. })
 }
 
-/// Effects of `inst`. `local_callee_args` is the argument count of the
-/// callee when `inst` is a bpf2bpf call (ignored otherwise).
+/// Effects of `inst`. `local_callee_args` is how many argument registers
+/// the callee reads when `inst` is a bpf2bpf call (ignored otherwise).
 pub fn effects(inst: &Inst, local_callee_args: u8) -> Effects {
     let mut e = Effects::default();
     let src_reg = |o: Operand| match o {

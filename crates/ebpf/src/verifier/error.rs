@@ -103,7 +103,7 @@ pub enum VerifyErrorKind {
         above: u32,
         limit: u32,
     },
-    #[error("a tail call needs a prog-array map in r2, but map `{map}` is a {kind} map")]
+    #[error("a tail call needs a prog-array map in r2, but map `{map}` is of type {kind}")]
     TailCallMapNotProgArray { map: String, kind: String },
     #[error("a tail call needs a prog-array map in r2, but r2 holds {what}")]
     TailCallNotAMap { what: &'static str },

@@ -93,8 +93,8 @@ pub struct FunctionFacts {
     pub tail_call_reachable: bool,
     /// Registers the function's instructions read (bit n = rn), including
     /// implicit uses: r0 by `exit` and `cmpxchg`, r1..r5 by helper, kfunc and
-    /// callx calls (their arity is unknown), r1..r{arg_count} of the callee by
-    /// local calls, r1..r3 by tail calls.
+    /// callx calls (their arity is unknown), by local calls the argument
+    /// registers the callee reads before writing them, r1..r3 by tail calls.
     pub regs_read: u16,
     /// Registers the function's instructions write, including r0 for calls.
     /// (r1..r5 are clobbered by calls but not counted here.)
@@ -275,6 +275,11 @@ fn check(
     // Dataflow, callees first so that callers know their argument counts.
     let entry_args = env.entry_args.min(5);
     let mut arg_count = vec![0u8; starts.len()];
+    // What callers must provide: the argument registers a callee actually
+    // reads before writing them. Not the BTF count: clang drops arguments of
+    // static functions that it constant-propagates, while BTF keeps the
+    // source prototype.
+    let mut args_read = vec![0u8; starts.len()];
     let mut stack_depth = vec![0u32; starts.len()];
     for &f in &order {
         let entry_init = if f == 0 {
@@ -282,7 +287,7 @@ fn check(
         } else {
             arg_bits(btf_args[f].unwrap_or(5))
         };
-        let callee_args = |pc: usize| arg_count[func_index(pc)];
+        let callee_args = |pc: usize| args_read[func_index(pc)];
         let flow = dataflow::analyse(&dataflow::FunctionInput {
             insts: &insts,
             name: &names[f],
@@ -292,6 +297,7 @@ fn check(
             callee_args: &callee_args,
             maps: &obj.maps,
         })?;
+        args_read[f] = flow.highest_arg_read;
         arg_count[f] = if f == 0 {
             entry_args
         } else {
@@ -312,7 +318,7 @@ fn check(
             for (pc, inst) in insts.iter().enumerate().take(ends[f]).skip(starts[f]) {
                 let callee_args = match *inst {
                     Inst::Call(CallTarget::Local(off)) => {
-                        arg_count[func_index(layout::rel_target(pc, off.into()) as usize)]
+                        args_read[func_index(layout::rel_target(pc, off.into()) as usize)]
                     }
                     _ => 0,
                 };
