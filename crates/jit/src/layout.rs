@@ -268,12 +268,15 @@ fn grow(form: Form) -> Form {
     }
 }
 
+/// Where every item and label lands for one choice of forms.
+struct Placement {
+    offsets: Vec<usize>,
+    labels: HashMap<Label, usize>,
+    text_len: usize,
+}
+
 /// Offsets of every item and every label for the current forms.
-fn place(
-    items: &[Tagged],
-    forms: &[Form],
-    target: &Target,
-) -> Result<(Vec<usize>, HashMap<Label, usize>, usize), JitError> {
+fn place(items: &[Tagged], forms: &[Form], target: &Target) -> Result<Placement, JitError> {
     let mut offsets = Vec::with_capacity(items.len());
     let mut labels = HashMap::new();
     let mut at = 0;
@@ -286,42 +289,60 @@ fn place(
         }
         at += form_size(&t.item, form, target)?;
     }
-    Ok((offsets, labels, at))
+    Ok(Placement {
+        offsets,
+        labels,
+        text_len: at,
+    })
 }
 
 fn align8(n: usize) -> usize {
     (n + 7) & !7
 }
 
-pub fn assemble(
-    facts: &ProgramFacts,
-    lowered: Lowered,
-    opts: &JitOptions,
-) -> Result<Image, JitError> {
-    let target = &opts.target;
-    let items = &lowered.items;
+/// The encoded text of a program: code (text, padding, zeroed pool), where
+/// each label landed and which owner produced which bytes.
+pub(crate) struct Encoded {
+    pub code: Vec<u8>,
+    pub text_len: usize,
+    pub labels: HashMap<Label, usize>,
+    pub spans: Vec<Span>,
+}
+
+/// Relaxes and encodes `items`, appending a zeroed pool of `pool_slots`
+/// 8-byte slots at the next 8-byte boundary.
+pub(crate) fn encode_items(
+    items: &[Tagged],
+    pool_slots: usize,
+    target: &Target,
+) -> Result<Encoded, JitError> {
     let mut forms: Vec<Form> = items
         .iter()
         .map(|t| initial_form(&t.item, target))
         .collect();
-    // Each relaxable item grows at most three times.
+    // Each relaxable item grows at most three times, and every round that
+    // does not converge grows at least one item.
     let max_rounds = 3 * items.len() + 2;
     let mut rounds = 0;
-    let (offsets, labels, text_len) = loop {
-        let (offsets, labels, text_len) = place(items, &forms, target)?;
+    let Placement {
+        offsets,
+        labels,
+        text_len,
+    } = loop {
+        let p = place(items, &forms, target)?;
         let r = Resolver {
-            labels: &labels,
-            pool_base: align8(text_len),
+            labels: &p.labels,
+            pool_base: align8(p.text_len),
         };
         let mut changed = false;
         for (i, t) in items.iter().enumerate() {
-            if expand(&t.item, forms[i], offsets[i], target, &r)?.is_err() {
+            if expand(&t.item, forms[i], p.offsets[i], target, &r)?.is_err() {
                 forms[i] = grow(forms[i]);
                 changed = true;
             }
         }
         if !changed {
-            break (offsets, labels, text_len);
+            break p;
         }
         rounds += 1;
         if rounds > max_rounds {
@@ -335,7 +356,7 @@ pub fn assemble(
         labels: &labels,
         pool_base,
     };
-    let mut code = Vec::with_capacity(pool_base + 8 * lowered.pool.len());
+    let mut code = Vec::with_capacity(pool_base + 8 * pool_slots);
     let mut spans: Vec<Span> = Vec::new();
     for (i, t) in items.iter().enumerate() {
         debug_assert_eq!(code.len(), offsets[i]);
@@ -375,6 +396,23 @@ pub fn assemble(
             code.extend_from_slice(&compress(&Inst::NOP).unwrap_or(0x0001).to_le_bytes());
         }
     }
+    code.resize(pool_base + 8 * pool_slots, 0);
+    Ok(Encoded {
+        code,
+        text_len,
+        labels,
+        spans,
+    })
+}
+
+pub fn assemble(
+    facts: &ProgramFacts,
+    lowered: Lowered,
+    opts: &JitOptions,
+) -> Result<Image, JitError> {
+    let target = &opts.target;
+    let enc = encode_items(&lowered.items, lowered.pool.len(), target)?;
+    let pool_base = align8(enc.text_len);
     let relocs = lowered
         .pool
         .iter()
@@ -384,8 +422,12 @@ pub fn assemble(
             kind,
         })
         .collect();
-    code.resize(pool_base + 8 * lowered.pool.len(), 0);
-    let label_at = |l: Label| r.label(l);
+    let label_at = |l: Label| {
+        enc.labels
+            .get(&l)
+            .copied()
+            .ok_or_else(|| JitError::Internal(format!("label {l:?} never bound")))
+    };
     let functions = facts
         .functions
         .iter()
@@ -407,14 +449,102 @@ pub fn assemble(
         .map(rvbpf_ebpf::disasm::format_inst)
         .collect();
     Ok(Image {
-        code,
-        text_len,
+        code: enc.code,
+        text_len: enc.text_len,
         functions,
         tail_call_entry_offset: TAIL_CALL_ENTRY_OFFSET,
         pc_map,
         relocs,
         target: *target,
-        spans,
+        spans: enc.spans,
         bpf_text,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::items::Owner;
+    use rvbpf_rv64::{decode, BranchOp};
+
+    fn tagged(items: Vec<Item>) -> Vec<Tagged> {
+        items
+            .into_iter()
+            .map(|item| Tagged {
+                owner: Owner::Insn(0),
+                item,
+            })
+            .collect()
+    }
+
+    /// Branch, jump and call over `gap` 4-byte nops; returns the decoded
+    /// instructions before the gap.
+    fn relax_over(gap: usize, target: Target) -> Vec<(Inst, usize)> {
+        let far = Label::Pc(1);
+        let mut items = vec![
+            Item::Branch {
+                op: BranchOp::Beq,
+                rs1: Reg::A0,
+                rs2: Reg::ZERO,
+                target: far,
+            },
+            Item::Jump { target: far },
+            Item::Call { target: far },
+        ];
+        items.extend(std::iter::repeat_n(Item::Wide(Inst::NOP), gap));
+        items.push(Item::Bind(far));
+        items.push(Item::Fixed(Inst::RET));
+        let enc = encode_items(&tagged(items), 0, &target).unwrap();
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < enc.code.len() && out.len() < 6 {
+            let (inst, len) = decode(&enc.code[at..]).unwrap();
+            if inst == Inst::NOP {
+                break;
+            }
+            out.push((inst, len));
+            at += len;
+        }
+        out
+    }
+
+    #[test]
+    fn near_targets_use_the_shortest_forms() {
+        let v = relax_over(10, Target::RV64GC);
+        // c.beqz, c.j, jal ra
+        assert_eq!(v.iter().map(|p| p.1).collect::<Vec<_>>(), [2, 2, 4]);
+        let v = relax_over(10, Target::RV64G);
+        assert_eq!(v.iter().map(|p| p.1).collect::<Vec<_>>(), [4, 4, 4]);
+    }
+
+    #[test]
+    fn branches_beyond_4k_become_inverted_branch_over_jal() {
+        // 2000 nops = 8000 bytes: out of B-type range, inside jal range.
+        let v = relax_over(2000, Target::RV64GC);
+        assert!(
+            matches!(v[0].0, Inst::Branch { op: BranchOp::Bne, offset, .. } if offset.value() == 8)
+        );
+        assert!(matches!(v[1].0, Inst::Jal { rd, .. } if rd == Reg::ZERO));
+        // The unconditional jump: c.j reaches ±2 KiB only, so a 4-byte jal.
+        assert!(matches!(v[2].0, Inst::Jal { rd, .. } if rd == Reg::ZERO) && v[2].1 == 4);
+        assert!(matches!(v[3].0, Inst::Jal { rd, .. } if rd == Reg::RA));
+    }
+
+    #[test]
+    fn targets_beyond_1m_use_auipc_jalr() {
+        // 300_000 nops = 1.2 MB: beyond jal's ±1 MiB.
+        let v = relax_over(300_000, Target::RV64G);
+        let kinds: Vec<String> = v.iter().map(|(i, _)| i.display(0).to_string()).collect();
+        assert!(
+            matches!(v[0].0, Inst::Branch { op: BranchOp::Bne, offset, .. } if offset.value() == 12),
+            "{kinds:?}"
+        );
+        assert!(
+            matches!(v[1].0, Inst::Auipc { rd, .. } if rd == Reg::T3),
+            "{kinds:?}"
+        );
+        assert!(matches!(v[2].0, Inst::Jalr { rd, rs1, .. } if rd == Reg::ZERO && rs1 == Reg::T3));
+        assert!(matches!(v[3].0, Inst::Auipc { rd, .. } if rd == Reg::T3));
+        assert!(matches!(v[5].0, Inst::Auipc { rd, .. } if rd == Reg::T1));
+    }
 }

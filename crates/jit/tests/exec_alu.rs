@@ -236,3 +236,18 @@ fn atomics() {
         exit";
     assert_eq!(r0(src), 0x605);
 }
+
+#[test]
+fn relaxed_branches_and_jumps_reach_their_targets() {
+    // Each `add %r0, 1` is 2-4 bytes, so 1200 of them put `far` beyond the
+    // ±4 KiB of a B-type branch: the branch is relaxed to an inverted branch
+    // over `jal`. r1 = ctx, which is non-zero.
+    let body = "add %r0, 1\n".repeat(1200);
+    let taken = format!("mov %r0, 1\njne %r1, 0, far\n{body}far:\nexit");
+    assert_eq!(r0(&taken), 1);
+    let not_taken = format!("mov %r0, 1\njeq %r1, 0, far\n{body}far:\nexit");
+    assert_eq!(r0(&not_taken), 1201);
+    // A backward `ja` over the body: jump to the end, then back to `back`.
+    let back = format!("mov %r0, 1\nja end\nback:\nexit\n{body}end:\nja back");
+    assert_eq!(r0(&back), 1);
+}

@@ -300,3 +300,41 @@ fn lower_lddw(cx: &mut Cx, rd: Reg, kind: LddwKind) -> Result<(), JitError> {
     cx.item(Item::PoolLoad { rd, slot });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::items::Owner;
+    use crate::layout::encode_items;
+    use crate::{PATCH_SITE_SIZE, TAIL_CALL_ENTRY_OFFSET};
+    use rvbpf_rv64::{decode, Target};
+
+    #[test]
+    fn header_is_12_bytes_on_every_target_with_a_4_byte_tcc_init() {
+        for target in [Target::RV64G, Target::RV64GC, Target::RV64GC_ZBA_ZBB] {
+            for (scheme, init) in [
+                (TccScheme::Reg, 33),
+                (TccScheme::Stack, 33),
+                (TccScheme::Ptr, 0),
+            ] {
+                let items: Vec<Tagged> = header(0, scheme)
+                    .into_iter()
+                    .map(|item| Tagged {
+                        owner: Owner::Header(0),
+                        item,
+                    })
+                    .collect();
+                let enc = encode_items(&items, 0, &target).unwrap();
+                assert_eq!(enc.text_len, TAIL_CALL_ENTRY_OFFSET);
+                assert_eq!(enc.labels[&Label::FuncTcEntry(0)], 12);
+                // Two 4-byte nops form the patch site.
+                for at in [0, 4] {
+                    assert_eq!(decode(&enc.code[at..]).unwrap(), (Inst::NOP, 4));
+                }
+                assert_eq!(PATCH_SITE_SIZE, 8);
+                let expect = Inst::addi(Reg::A6, Reg::ZERO, Imm12::new(init).unwrap());
+                assert_eq!(decode(&enc.code[8..]).unwrap(), (expect, 4));
+            }
+        }
+    }
+}

@@ -49,7 +49,7 @@ pub fn world(images: &[&Image], maps: u32, prog_arrays: &[(u32, u32, usize)]) ->
             code[r.offset..r.offset + 8].copy_from_slice(&value.to_le_bytes());
         }
         mem.add_region(
-            &format!("code{k}"),
+            format!("code{k}"),
             entries[k] + image.entry() as u64,
             Perms::RX,
             code,
@@ -67,7 +67,7 @@ pub fn world(images: &[&Image], maps: u32, prog_arrays: &[(u32, u32, usize)]) ->
                 data[at..at + 8].copy_from_slice(&entries[img].to_le_bytes());
             }
         }
-        mem.add_region(&format!("map{m}"), map_addr(m), Perms::RW, data)
+        mem.add_region(format!("map{m}"), map_addr(m), Perms::RW, data)
             .unwrap();
     }
     mem.add_zeroed_region("ctx", CTX_BASE, 0x1000, Perms::RW)
