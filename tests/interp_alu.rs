@@ -8,7 +8,10 @@ use runtime_support::eval;
 #[test]
 fn alu32_zero_extends_its_result() {
     // r1 = 0xffffffff_00000001; add32 r1, 1 → upper half cleared: 2.
-    assert_eq!(eval("lddw %r1, 0xffffffff00000001\nadd32 %r1, 1\nmov %r0, %r1\nexit"), 2);
+    assert_eq!(
+        eval("lddw %r1, 0xffffffff00000001\nadd32 %r1, 1\nmov %r0, %r1\nexit"),
+        2
+    );
     // mov32 r0, -1 → 0x00000000_ffffffff (not sign-extended).
     assert_eq!(eval("mov32 %r0, -1\nexit"), 0xffff_ffff);
     // mov64 r0, -1 → all ones (imm sign-extended).
@@ -29,9 +32,15 @@ fn division_and_modulo_by_zero() {
     assert_eq!(eval("mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit"), 0);
     assert_eq!(eval("mov %r0, 7\ndiv32 %r0, 0\nexit"), 0);
     // mod by zero → dst unchanged (64-bit keeps all bits).
-    assert_eq!(eval("lddw %r0, 0x123456789\nmov %r1, 0\nmod %r0, %r1\nexit"), 0x1_2345_6789);
+    assert_eq!(
+        eval("lddw %r0, 0x123456789\nmov %r1, 0\nmod %r0, %r1\nexit"),
+        0x1_2345_6789
+    );
     // 32-bit mod by zero → dst truncated to 32 bits.
-    assert_eq!(eval("lddw %r0, 0x123456789\nmov %r1, 0\nmod32 %r0, %r1\nexit"), 0x2345_6789);
+    assert_eq!(
+        eval("lddw %r0, 0x123456789\nmov %r1, 0\nmod32 %r0, %r1\nexit"),
+        0x2345_6789
+    );
     // Unsigned: -1 / 2 = 0x7fff...ffff.
     assert_eq!(eval("mov %r0, -1\ndiv %r0, 2\nexit"), u64::MAX >> 1);
     // 64-bit div with a negative imm: imm sign-extends to 0xffff...fffe.
@@ -44,15 +53,27 @@ fn signed_division_and_overflow() {
     assert_eq!(eval("mov %r0, -7\nsdiv %r0, 2\nexit"), -3i64 as u64);
     assert_eq!(eval("mov %r0, -7\nsmod %r0, 2\nexit"), -1i64 as u64);
     // INT64_MIN / -1 overflows: result INT64_MIN; INT64_MIN % -1 = 0.
-    assert_eq!(eval("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit"), 1 << 63);
+    assert_eq!(
+        eval("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit"),
+        1 << 63
+    );
     assert_eq!(eval("lddw %r0, 0x8000000000000000\nsmod %r0, -1\nexit"), 0);
     // 32-bit: INT32_MIN / -1 = INT32_MIN, zero-extended.
-    assert_eq!(eval("mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit"), 0x8000_0000);
+    assert_eq!(
+        eval("mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit"),
+        0x8000_0000
+    );
     // sdiv by zero → 0, smod by zero → dst.
     assert_eq!(eval("mov %r0, -5\nmov %r1, 0\nsdiv %r0, %r1\nexit"), 0);
-    assert_eq!(eval("mov %r0, -5\nmov %r1, 0\nsmod %r0, %r1\nexit"), -5i64 as u64);
+    assert_eq!(
+        eval("mov %r0, -5\nmov %r1, 0\nsmod %r0, %r1\nexit"),
+        -5i64 as u64
+    );
     // smod32 by zero: dst truncated to 32 bits.
-    assert_eq!(eval("mov %r0, -5\nmov %r1, 0\nsmod32 %r0, %r1\nexit"), 0xffff_fffb);
+    assert_eq!(
+        eval("mov %r0, -5\nmov %r1, 0\nsmod32 %r0, %r1\nexit"),
+        0xffff_fffb
+    );
 }
 
 #[test]
@@ -63,7 +84,10 @@ fn shifts_mask_their_amount() {
     assert_eq!(eval("mov %r0, -1\nrsh32 %r0, 28\nexit"), 0xf);
     // arsh: sign bit replicated; arsh32 works on the low half then zero-extends.
     assert_eq!(eval("mov %r0, -16\narsh %r0, 2\nexit"), -4i64 as u64);
-    assert_eq!(eval("mov32 %r0, 0x80000000\narsh32 %r0, 4\nexit"), 0xf800_0000);
+    assert_eq!(
+        eval("mov32 %r0, 0x80000000\narsh32 %r0, 4\nexit"),
+        0xf800_0000
+    );
     assert_eq!(eval("mov %r0, -1\nrsh %r0, 60\nexit"), 0xf);
 }
 
@@ -79,19 +103,40 @@ fn byte_order_operations() {
     assert_eq!(eval(&format!("{v}le64 %r0\nexit")), 0x1122_3344_5566_7788);
     // v4 bswap is unconditional.
     assert_eq!(eval(&format!("{v}bswap16 %r0\nexit")), 0x8877);
-    assert_eq!(eval(&format!("{v}bswap64 %r0\nexit")), 0x8877_6655_4433_2211);
+    assert_eq!(
+        eval(&format!("{v}bswap64 %r0\nexit")),
+        0x8877_6655_4433_2211
+    );
 }
 
 #[test]
 fn sign_extending_moves_and_loads() {
-    assert_eq!(eval("mov %r1, 0x80\nmovsx864 %r0, %r1\nexit"), 0xffff_ffff_ffff_ff80);
-    assert_eq!(eval("mov %r1, 0x8000\nmovsx1632 %r0, %r1\nexit"), 0xffff_8000);
-    assert_eq!(eval("mov32 %r1, 0x80000000\nmovsx3264 %r0, %r1\nexit"), 0xffff_ffff_8000_0000);
+    assert_eq!(
+        eval("mov %r1, 0x80\nmovsx864 %r0, %r1\nexit"),
+        0xffff_ffff_ffff_ff80
+    );
+    assert_eq!(
+        eval("mov %r1, 0x8000\nmovsx1632 %r0, %r1\nexit"),
+        0xffff_8000
+    );
+    assert_eq!(
+        eval("mov32 %r1, 0x80000000\nmovsx3264 %r0, %r1\nexit"),
+        0xffff_ffff_8000_0000
+    );
     // Stack bytes: store 0xfe, load it signed (b, h, w) and unsigned.
     let st = "mov %r1, -2\nstxdw [%r10-8], %r1\n";
-    assert_eq!(eval(&format!("{st}ldxsb %r0, [%r10-8]\nexit")), -2i64 as u64);
-    assert_eq!(eval(&format!("{st}ldxsh %r0, [%r10-8]\nexit")), -2i64 as u64);
-    assert_eq!(eval(&format!("{st}ldxsw %r0, [%r10-8]\nexit")), -2i64 as u64);
+    assert_eq!(
+        eval(&format!("{st}ldxsb %r0, [%r10-8]\nexit")),
+        -2i64 as u64
+    );
+    assert_eq!(
+        eval(&format!("{st}ldxsh %r0, [%r10-8]\nexit")),
+        -2i64 as u64
+    );
+    assert_eq!(
+        eval(&format!("{st}ldxsw %r0, [%r10-8]\nexit")),
+        -2i64 as u64
+    );
     assert_eq!(eval(&format!("{st}ldxb %r0, [%r10-8]\nexit")), 0xfe);
     assert_eq!(eval(&format!("{st}ldxw %r0, [%r10-8]\nexit")), 0xffff_fffe);
 }
@@ -128,15 +173,33 @@ fn atomics_32_and_64() {
 #[test]
 fn jumps_signed_unsigned_and_32_bit() {
     // -1 > 1 unsigned, but not signed.
-    assert_eq!(eval("mov %r0, 0\nmov %r1, -1\njgt %r1, 1, +1\nexit\nmov %r0, 1\nexit"), 1);
-    assert_eq!(eval("mov %r0, 0\nmov %r1, -1\njsgt %r1, 1, +1\nexit\nmov %r0, 1\nexit"), 0);
+    assert_eq!(
+        eval("mov %r0, 0\nmov %r1, -1\njgt %r1, 1, +1\nexit\nmov %r0, 1\nexit"),
+        1
+    );
+    assert_eq!(
+        eval("mov %r0, 0\nmov %r1, -1\njsgt %r1, 1, +1\nexit\nmov %r0, 1\nexit"),
+        0
+    );
     // jmp32 compares only the low halves: 0x1_00000000 == 0 in 32 bits.
-    assert_eq!(eval("mov %r0, 0\nlddw %r1, 0x100000000\njeq32 %r1, 0, +1\nexit\nmov %r0, 1\nexit"), 1);
-    assert_eq!(eval("mov %r0, 0\nlddw %r1, 0x100000000\njeq %r1, 0, +1\nexit\nmov %r0, 1\nexit"), 0);
+    assert_eq!(
+        eval("mov %r0, 0\nlddw %r1, 0x100000000\njeq32 %r1, 0, +1\nexit\nmov %r0, 1\nexit"),
+        1
+    );
+    assert_eq!(
+        eval("mov %r0, 0\nlddw %r1, 0x100000000\njeq %r1, 0, +1\nexit\nmov %r0, 1\nexit"),
+        0
+    );
     // jslt32: 0x80000000 is negative as an i32.
-    assert_eq!(eval("mov %r0, 0\nmov32 %r1, 0x80000000\njslt32 %r1, 0, +1\nexit\nmov %r0, 1\nexit"), 1);
+    assert_eq!(
+        eval("mov %r0, 0\nmov32 %r1, 0x80000000\njslt32 %r1, 0, +1\nexit\nmov %r0, 1\nexit"),
+        1
+    );
     // jset.
-    assert_eq!(eval("mov %r0, 0\nmov %r1, 6\njset %r1, 4, +1\nexit\nmov %r0, 1\nexit"), 1);
+    assert_eq!(
+        eval("mov %r0, 0\nmov %r1, 6\njset %r1, 4, +1\nexit\nmov %r0, 1\nexit"),
+        1
+    );
     // gotol (32-bit offset).
     assert_eq!(eval("mov %r0, 1\ngotol +1\nmov %r0, 2\nexit"), 1);
 }
@@ -158,5 +221,8 @@ fn callx_calls_the_helper_numbered_in_the_register() {
     let mut vm = rvbpf::Vm::new();
     vm.register_helper(100, |_, a| Ok(a[0] * 3));
     let id = runtime_support::load_raw(&mut vm, "mov %r1, 14\nmov %r6, 100\ncall %r6\nexit");
-    assert_eq!(runtime_support::run(&mut vm, id, &rvbpf::Ctx::empty()).ret, 42);
+    assert_eq!(
+        runtime_support::run(&mut vm, id, &rvbpf::Ctx::empty()).ret,
+        42
+    );
 }

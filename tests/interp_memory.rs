@@ -2,10 +2,10 @@
 
 mod runtime_support;
 
+use runtime_support::{global_section, load_raw, map, object, raw, run, try_run};
 use rvbpf::ebpf::object::MapKind;
 use rvbpf::memory::{CTX_BASE, MAPS_BASE, STACK_TOP};
 use rvbpf::{Access, Ctx, RunError, Vm};
-use runtime_support::{global_section, load_raw, map, object, raw, run, try_run};
 
 fn run_err(asm: &str, input: &[u8]) -> RunError {
     let mut vm = Vm::new();
@@ -16,9 +16,25 @@ fn run_err(asm: &str, input: &[u8]) -> RunError {
 #[test]
 fn null_dereference() {
     let e = run_err("mov %r1, 0\nldxdw %r0, [%r1]\nexit", &[]);
-    assert_eq!(e, RunError::OutOfBounds { pc: 1, addr: 0, size: 8, access: Access::Read });
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 1,
+            addr: 0,
+            size: 8,
+            access: Access::Read
+        }
+    );
     let e = run_err("mov %r1, 0\nstw [%r1+16], 7\nmov %r0, 0\nexit", &[]);
-    assert_eq!(e, RunError::OutOfBounds { pc: 1, addr: 16, size: 4, access: Access::Write });
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 1,
+            addr: 16,
+            size: 4,
+            access: Access::Write
+        }
+    );
 }
 
 #[test]
@@ -27,17 +43,39 @@ fn stack_access_below_the_frame() {
     // verifier gives the frame 512 bytes and the engine must catch the rest.
     let asm = "ldxdw %r2, [%r1]\nmov %r3, %r10\nadd %r3, %r2\nldxdw %r0, [%r3]\nexit";
     let e = run_err(asm, &(-520i64).to_le_bytes());
-    assert_eq!(e, RunError::OutOfBounds { pc: 3, addr: STACK_TOP - 520, size: 8, access: Access::Read });
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 3,
+            addr: STACK_TOP - 520,
+            size: 8,
+            access: Access::Read
+        }
+    );
     // -512 is the last valid slot of the frame.
     let mut vm = Vm::new();
     let p = load_raw(&mut vm, asm);
-    assert_eq!(run(&mut vm, p, &Ctx::raw((-512i64).to_le_bytes().to_vec())).ret, 0);
+    assert_eq!(
+        run(&mut vm, p, &Ctx::raw((-512i64).to_le_bytes().to_vec())).ret,
+        0
+    );
 }
 
 #[test]
 fn stack_access_above_the_top() {
-    let e = run_err("mov %r3, %r10\nldxdw %r2, [%r1]\nadd %r3, %r2\nldxb %r0, [%r3]\nexit", &0i64.to_le_bytes());
-    assert_eq!(e, RunError::OutOfBounds { pc: 3, addr: STACK_TOP, size: 1, access: Access::Read });
+    let e = run_err(
+        "mov %r3, %r10\nldxdw %r2, [%r1]\nadd %r3, %r2\nldxb %r0, [%r3]\nexit",
+        &0i64.to_le_bytes(),
+    );
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 3,
+            addr: STACK_TOP,
+            size: 1,
+            access: Access::Read
+        }
+    );
 }
 
 #[test]
@@ -52,7 +90,15 @@ fn callee_may_use_its_callers_frame_through_a_pointer() {
 #[test]
 fn raw_ctx_is_bounded_by_the_input() {
     let e = run_err("ldxw %r0, [%r1+6]\nexit", &[1, 2, 3, 4, 5, 6, 7, 8]);
-    assert_eq!(e, RunError::OutOfBounds { pc: 0, addr: CTX_BASE + 6, size: 4, access: Access::Read });
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 0,
+            addr: CTX_BASE + 6,
+            size: 4,
+            access: Access::Read
+        }
+    );
 }
 
 #[test]
@@ -60,12 +106,26 @@ fn access_past_a_map_value() {
     // Array map with one 8-byte value: [value+8] is outside every region.
     let asm = "stw [%r10-4], 0\nmov %r2, %r10\nadd %r2, -4\nlddw %r1, map:0\ncall 1\njeq %r0, 0, +2\nldxdw %r0, [%r0+8]\nexit\nmov %r0, 1\nexit";
     let mut vm = Vm::new();
-    let o = vm.load_object(object("t", vec![raw("t", asm)], vec![map("arr", MapKind::Array, 4, 8, 1)])).unwrap();
+    let o = vm
+        .load_object(object(
+            "t",
+            vec![raw("t", asm)],
+            vec![map("arr", MapKind::Array, 4, 8, 1)],
+        ))
+        .unwrap();
     let p = vm.program(o, "t").unwrap();
     let e = try_run(&mut vm, p, &Ctx::empty()).unwrap_err();
     // First map of a fresh VM: values at MAPS_BASE. lddw takes two slots, so
     // the load is at pc 7.
-    assert_eq!(e, RunError::OutOfBounds { pc: 7, addr: MAPS_BASE + 8, size: 8, access: Access::Read });
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 7,
+            addr: MAPS_BASE + 8,
+            size: 8,
+            access: Access::Read
+        }
+    );
 }
 
 #[test]
@@ -73,14 +133,25 @@ fn writes_to_rodata_are_rejected() {
     let rodata = global_section(".rodata", 5u64.to_le_bytes().to_vec(), &["five"], true);
     let asm = "lddw %r1, map_value:0+0\nldxdw %r0, [%r1]\nstdw [%r1], 1\nexit";
     let mut vm = Vm::new();
-    let o = vm.load_object(object("t", vec![raw("t", asm)], vec![rodata])).unwrap();
+    let o = vm
+        .load_object(object("t", vec![raw("t", asm)], vec![rodata]))
+        .unwrap();
     let p = vm.program(o, "t").unwrap();
     let e = try_run(&mut vm, p, &Ctx::empty()).unwrap_err();
-    assert_eq!(e, RunError::ReadOnly { pc: 3, addr: MAPS_BASE, size: 8 });
+    assert_eq!(
+        e,
+        RunError::ReadOnly {
+            pc: 3,
+            addr: MAPS_BASE,
+            size: 8
+        }
+    );
     // Reading it is fine.
     let asm = "lddw %r1, map_value:0+0\nldxdw %r0, [%r1]\nexit";
     let rodata = global_section(".rodata", 5u64.to_le_bytes().to_vec(), &["five"], true);
-    let o = vm.load_object(object("u", vec![raw("u", asm)], vec![rodata])).unwrap();
+    let o = vm
+        .load_object(object("u", vec![raw("u", asm)], vec![rodata]))
+        .unwrap();
     let p = vm.program(o, "u").unwrap();
     assert_eq!(run(&mut vm, p, &Ctx::empty()).ret, 5);
 }
@@ -90,10 +161,24 @@ fn helper_faults_name_the_call_site() {
     // map_lookup_elem with a NULL key pointer.
     let asm = "mov %r2, 0\nlddw %r1, map:0\ncall 1\nexit";
     let mut vm = Vm::new();
-    let o = vm.load_object(object("t", vec![raw("t", asm)], vec![map("h", MapKind::Hash, 4, 8, 4)])).unwrap();
+    let o = vm
+        .load_object(object(
+            "t",
+            vec![raw("t", asm)],
+            vec![map("h", MapKind::Hash, 4, 8, 4)],
+        ))
+        .unwrap();
     let p = vm.program(o, "t").unwrap();
     let e = try_run(&mut vm, p, &Ctx::empty()).unwrap_err();
-    assert_eq!(e, RunError::OutOfBounds { pc: 3, addr: 0, size: 4, access: Access::Read });
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 3,
+            addr: 0,
+            size: 4,
+            access: Access::Read
+        }
+    );
 }
 
 #[test]
@@ -102,7 +187,10 @@ fn infinite_loop_exhausts_the_budget() {
     vm.set_insn_budget(1000);
     let p = load_raw(&mut vm, "mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit");
     let e = try_run(&mut vm, p, &Ctx::empty()).unwrap_err();
-    assert!(matches!(e, RunError::BudgetExhausted { pc: 1 | 2 }), "{e:?}");
+    assert!(
+        matches!(e, RunError::BudgetExhausted { pc: 1 | 2 }),
+        "{e:?}"
+    );
     // Exactly the budget: 1 mov + 499 × (add, ja) = 999 insns, then the 500th add is #1000.
     // The 1001st instruction (the ja at pc 2) is the one refused.
     assert_eq!(e, RunError::BudgetExhausted { pc: 2 });

@@ -6,9 +6,9 @@
 
 mod runtime_support;
 
+use runtime_support::{bss, object, prog_array, run, tc};
 use rvbpf::ebpf::object::{MapDef, Program};
 use rvbpf::{Ctx, MapError, ObjectId, Vm};
-use runtime_support::{bss, object, prog_array, run, tc};
 
 /// `count_at(map, off)++` (clobbers r7, r8).
 fn inc(map: u32, off: u32) -> String {
@@ -21,7 +21,8 @@ fn tail_call(map: u32, key: i32) -> String {
 }
 
 fn load(vm: &mut Vm, progs: Vec<Program>, maps: Vec<MapDef>) -> ObjectId {
-    vm.load_object(object("tailcalls", progs, maps)).unwrap_or_else(|e| panic!("{e}"))
+    vm.load_object(object("tailcalls", progs, maps))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn count(vm: &Vm, o: ObjectId, var: &str) -> u64 {
@@ -32,11 +33,26 @@ fn count(vm: &Vm, o: ObjectId, var: &str) -> u64 {
 fn exactly_33_tail_calls_then_fall_through() {
     // tailcall_3: classifier_0 { count++; tail_call(0); return 1 } ; entry { tail_call(0); return 0 }.
     let mut vm = Vm::new();
-    let c0 = tc("classifier_0", &format!("mov %r6, %r1\n{}{}mov %r0, 1\nexit", inc(1, 0), tail_call(0, 0)));
-    let entry = tc("entry", &format!("mov %r6, %r1\n{}mov %r0, 0\nexit", tail_call(0, 0)));
-    let o = load(&mut vm, vec![c0, entry], vec![prog_array("jmp_table", 1), bss(".bss", &["count"])]);
+    let c0 = tc(
+        "classifier_0",
+        &format!(
+            "mov %r6, %r1\n{}{}mov %r0, 1\nexit",
+            inc(1, 0),
+            tail_call(0, 0)
+        ),
+    );
+    let entry = tc(
+        "entry",
+        &format!("mov %r6, %r1\n{}mov %r0, 0\nexit", tail_call(0, 0)),
+    );
+    let o = load(
+        &mut vm,
+        vec![c0, entry],
+        vec![prog_array("jmp_table", 1), bss(".bss", &["count"])],
+    );
     let table = vm.map(o, "jmp_table").unwrap();
-    vm.prog_array_set(table, 0, vm.program(o, "classifier_0").unwrap()).unwrap();
+    vm.prog_array_set(table, 0, vm.program(o, "classifier_0").unwrap())
+        .unwrap();
     let entry = vm.program(o, "entry").unwrap();
     let out = run(&mut vm, entry, &Ctx::zeros(128));
     // entry→c0 is #1, c0→c0 #2..#33; the 34th attempt fails and c0 returns 1.
@@ -58,18 +74,40 @@ fn ping_pong_pins_the_limit_at_33() {
     // #33 is odd so it lands in classifier_3, whose #34 fails → returns 3.
     // A limit of 32 or 34 would give 4.
     let mut vm = Vm::new();
-    let c = |n: i32, next: i32| tc(&format!("classifier_{n}"), &format!("mov %r6, %r1\n{}mov %r0, {n}\nexit", tail_call(0, next)));
-    let entry = tc("entry", &format!("mov %r6, %r1\n{}{}{}mov %r0, 3\nexit", tail_call(0, 0), tail_call(0, 2), tail_call(0, 3)));
+    let c = |n: i32, next: i32| {
+        tc(
+            &format!("classifier_{n}"),
+            &format!("mov %r6, %r1\n{}mov %r0, {n}\nexit", tail_call(0, next)),
+        )
+    };
+    let entry = tc(
+        "entry",
+        &format!(
+            "mov %r6, %r1\n{}{}{}mov %r0, 3\nexit",
+            tail_call(0, 0),
+            tail_call(0, 2),
+            tail_call(0, 3)
+        ),
+    );
     let leaf = tc("classifier_2", "mov %r0, 2\nexit");
-    let o = load(&mut vm, vec![c(0, 1), c(1, 2), leaf, c(3, 4), c(4, 3), entry], vec![prog_array("jmp_table", 5)]);
+    let o = load(
+        &mut vm,
+        vec![c(0, 1), c(1, 2), leaf, c(3, 4), c(4, 3), entry],
+        vec![prog_array("jmp_table", 5)],
+    );
     let table = vm.map(o, "jmp_table").unwrap();
     for i in 0..5 {
-        vm.prog_array_set(table, i, vm.program(o, &format!("classifier_{i}")).unwrap()).unwrap();
+        vm.prog_array_set(table, i, vm.program(o, &format!("classifier_{i}")).unwrap())
+            .unwrap();
     }
     let entry = vm.program(o, "entry").unwrap();
     assert_eq!(run(&mut vm, entry, &Ctx::zeros(128)).ret, 2, "0→1→2");
     vm.map_delete(table, &2u32.to_le_bytes()).unwrap();
-    assert_eq!(run(&mut vm, entry, &Ctx::zeros(128)).ret, 1, "0→1, 1's tail call fails");
+    assert_eq!(
+        run(&mut vm, entry, &Ctx::zeros(128)).ret,
+        1,
+        "0→1, 1's tail call fails"
+    );
     vm.map_delete(table, &0u32.to_le_bytes()).unwrap();
     let out = run(&mut vm, entry, &Ctx::zeros(128));
     assert_eq!(out.ret, 3);
@@ -81,14 +119,26 @@ fn failed_tail_calls_consume_nothing() {
     // entry makes 40 out-of-range attempts (key 7) and 40 empty-slot attempts
     // (key 1) before entering the self-loop of classifier_0: it still gets 33.
     let mut vm = Vm::new();
-    let c0 = tc("classifier_0", &format!("mov %r6, %r1\n{}{}mov %r0, 1\nexit", inc(1, 0), tail_call(0, 0)));
+    let c0 = tc(
+        "classifier_0",
+        &format!(
+            "mov %r6, %r1\n{}{}mov %r0, 1\nexit",
+            inc(1, 0),
+            tail_call(0, 0)
+        ),
+    );
     let entry = tc(
         "entry",
         &format!("mov %r6, %r1\nmov %r9, 40\nagain:\n{}{}sub %r9, 1\njne %r9, 0, again\n{}mov %r0, 0\nexit", tail_call(0, 7), tail_call(0, 1), tail_call(0, 0)),
     );
-    let o = load(&mut vm, vec![c0, entry], vec![prog_array("jmp_table", 2), bss(".bss", &["count"])]);
+    let o = load(
+        &mut vm,
+        vec![c0, entry],
+        vec![prog_array("jmp_table", 2), bss(".bss", &["count"])],
+    );
     let table = vm.map(o, "jmp_table").unwrap();
-    vm.prog_array_set(table, 0, vm.program(o, "classifier_0").unwrap()).unwrap();
+    vm.prog_array_set(table, 0, vm.program(o, "classifier_0").unwrap())
+        .unwrap();
     let p = vm.program(o, "entry").unwrap();
     let out = run(&mut vm, p, &Ctx::zeros(128));
     assert_eq!(out.ret, 1);
@@ -100,14 +150,25 @@ fn tail_call_in_a_subprogram_returns_to_its_caller() {
     // tailcall_bpf2bpf_1: subprog_tail { tail_call(0); return len*2 };
     // entry { tail_call(1); return subprog_tail(skb) }.
     let sub = "subprog_tail:\nmov %r6, %r1\nlddw %r2, map:0\nmov %r3, 0\ncall 12\nldxw %r0, [%r6+0]\nlsh %r0, 1\nexit";
-    let entry = tc("entry", &format!("mov %r6, %r1\n{}mov %r1, %r6\ncall local subprog_tail\nexit\n{sub}", tail_call(0, 1)));
+    let entry = tc(
+        "entry",
+        &format!(
+            "mov %r6, %r1\n{}mov %r1, %r6\ncall local subprog_tail\nexit\n{sub}",
+            tail_call(0, 1)
+        ),
+    );
     let c0 = tc("classifier_0", "mov %r0, 0\nexit");
     let c1 = tc("classifier_1", "mov %r0, 1\nexit");
     let mut vm = Vm::new();
-    let o = load(&mut vm, vec![c0, c1, entry], vec![prog_array("jmp_table", 2)]);
+    let o = load(
+        &mut vm,
+        vec![c0, c1, entry],
+        vec![prog_array("jmp_table", 2)],
+    );
     let table = vm.map(o, "jmp_table").unwrap();
     for i in 0..2 {
-        vm.prog_array_set(table, i, vm.program(o, &format!("classifier_{i}")).unwrap()).unwrap();
+        vm.prog_array_set(table, i, vm.program(o, &format!("classifier_{i}")).unwrap())
+            .unwrap();
     }
     let entry = vm.program(o, "entry").unwrap();
     let pkt = Ctx::zeros(54);
@@ -130,7 +191,11 @@ fn hierarchy_1_one_budget_for_all_frames() {
         &format!("mov %r6, %r1\n{}mov %r1, %r6\ncall local subprog_tail\nmov %r1, %r6\ncall local subprog_tail\nmov %r0, 1\nexit\n{sub}", inc(1, 0)),
     );
     let mut vm = Vm::new();
-    let o = load(&mut vm, vec![entry], vec![prog_array("jmp_table", 1), bss(".bss", &["count"])]);
+    let o = load(
+        &mut vm,
+        vec![entry],
+        vec![prog_array("jmp_table", 1), bss(".bss", &["count"])],
+    );
     let table = vm.map(o, "jmp_table").unwrap();
     let entry = vm.program(o, "entry").unwrap();
     vm.prog_array_set(table, 0, entry).unwrap();
@@ -155,12 +220,28 @@ fn hierarchy_2_first_subprogram_burns_the_whole_budget() {
         "test",
         &format!("mov %r6, %r1\ncall local sub0\nmov %r1, %r6\ncall local sub1\nlddw %r1, map_value:1+0\nldxdw %r0, [%r1+8]\nlsh %r0, 16\nldxdw %r2, [%r1+0]\nor %r0, %r2\nexit\n{subs}"),
     );
-    let c0 = tc("classifier_0", &format!("mov %r6, %r1\n{}mov %r1, %r6\ncall local sub0\nexit\n{subs}", inc(1, 0)));
-    let c1 = tc("classifier_1", &format!("mov %r6, %r1\n{}mov %r1, %r6\ncall local sub1\nexit\n{subs}", inc(1, 8)));
+    let c0 = tc(
+        "classifier_0",
+        &format!(
+            "mov %r6, %r1\n{}mov %r1, %r6\ncall local sub0\nexit\n{subs}",
+            inc(1, 0)
+        ),
+    );
+    let c1 = tc(
+        "classifier_1",
+        &format!(
+            "mov %r6, %r1\n{}mov %r1, %r6\ncall local sub1\nexit\n{subs}",
+            inc(1, 8)
+        ),
+    );
     let mut table = prog_array("jmp_table", 2);
     table.prog_init = vec![(0, "classifier_0".into()), (1, "classifier_1".into())];
     let mut vm = Vm::new();
-    let o = load(&mut vm, vec![test, c0, c1], vec![table, bss(".bss", &["count0", "count1"])]);
+    let o = load(
+        &mut vm,
+        vec![test, c0, c1],
+        vec![table, bss(".bss", &["count0", "count1"])],
+    );
     let p = vm.program(o, "test").unwrap();
     let out = run(&mut vm, p, &Ctx::zeros(128));
     assert_eq!(out.ret, 33);
@@ -190,13 +271,20 @@ fn hierarchy_3_two_tables_share_the_budget() {
         }
         p
     };
-    let test = tc("test", &format!("mov %r6, %r1\n{}mov %r0, 0\nexit", tail_call(0, 0)));
+    let test = tc(
+        "test",
+        &format!("mov %r6, %r1\n{}mov %r0, 0\nexit", tail_call(0, 0)),
+    );
     let mut t0 = prog_array("jmp_table0", 1);
     t0.prog_init = vec![(0, "classifier_0".into())];
     let mut t1 = prog_array("jmp_table1", 1);
     t1.prog_init = vec![(0, "classifier_0".into())];
     let mut vm = Vm::new();
-    let o = load(&mut vm, vec![c0, test], vec![t0, t1, bss(".bss", &["count"])]);
+    let o = load(
+        &mut vm,
+        vec![c0, test],
+        vec![t0, t1, bss(".bss", &["count"])],
+    );
     let p = vm.program(o, "test").unwrap();
     let out = run(&mut vm, p, &Ctx::zeros(128));
     assert_eq!(out.ret, 33);
@@ -211,14 +299,33 @@ fn bpf2bpf_4_budget_spent_in_nested_subprograms() {
         format!("subprog_tail_{k}:\nmov %r6, %r1\nlddw %r2, map:0\nmov %r3, {k}\ncall 12\nldxw %r0, [%r6+0]\nmul %r0, {mul}\nexit\n")
     };
     let all_subs = format!("{}{}{}", subs(0, 1), subs(1, 2), subs(2, 3));
-    let entry = tc("entry", &format!("call local subprog_tail_0\nexit\n{all_subs}"));
-    let c0 = tc("classifier_0", &format!("call local subprog_tail_1\nexit\n{all_subs}"));
-    let c1 = tc("classifier_1", &format!("call local subprog_tail_2\nexit\n{all_subs}"));
-    let c2 = tc("classifier_2", &format!("mov %r6, %r1\n{}mov %r1, %r6\ncall local subprog_tail_2\nexit\n{all_subs}", inc(1, 0)));
+    let entry = tc(
+        "entry",
+        &format!("call local subprog_tail_0\nexit\n{all_subs}"),
+    );
+    let c0 = tc(
+        "classifier_0",
+        &format!("call local subprog_tail_1\nexit\n{all_subs}"),
+    );
+    let c1 = tc(
+        "classifier_1",
+        &format!("call local subprog_tail_2\nexit\n{all_subs}"),
+    );
+    let c2 = tc(
+        "classifier_2",
+        &format!(
+            "mov %r6, %r1\n{}mov %r1, %r6\ncall local subprog_tail_2\nexit\n{all_subs}",
+            inc(1, 0)
+        ),
+    );
     let mut table = prog_array("jmp_table", 3);
     table.prog_init = (0..3).map(|i| (i, format!("classifier_{i}"))).collect();
     let mut vm = Vm::new();
-    let o = load(&mut vm, vec![entry, c0, c1, c2], vec![table, bss(".bss", &["count"])]);
+    let o = load(
+        &mut vm,
+        vec![entry, c0, c1, c2],
+        vec![table, bss(".bss", &["count"])],
+    );
     let p = vm.program(o, "entry").unwrap();
     let out = run(&mut vm, p, &Ctx::zeros(54));
     assert_eq!(out.ret, 162);

@@ -4,8 +4,8 @@
 
 mod runtime_support;
 
-use rvbpf::{Ctx, GlobalValue, Vm};
 use runtime_support::run;
+use rvbpf::{Ctx, GlobalValue, Vm};
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo.o");
 const TRACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo_trace.o");
@@ -29,7 +29,10 @@ fn demo_pipeline_spends_exactly_one_budget() {
     assert_eq!(int(vm.global(o, "visits_count").unwrap()), 31);
     // next_stage runs once from entry and once per visited stage: 1 + 33.
     assert_eq!(int(vm.global(o, "hops").unwrap()), 34);
-    assert_eq!(vm.trace_log(), "parse: packet of 64 bytes\nfilter: accepted\n");
+    assert_eq!(
+        vm.trace_log(),
+        "parse: packet of 64 bytes\nfilter: accepted\n"
+    );
 }
 
 #[test]
@@ -38,8 +41,10 @@ fn demo_tracers_see_every_call_and_leave_the_budget_alone() {
     let o = vm.load_elf_file(DEMO).unwrap();
     let t = vm.load_elf_file(TRACE).unwrap();
     let entry = vm.program(o, "entry").unwrap();
-    vm.attach(vm.program(t, "on_entry").unwrap(), o, "next_stage").unwrap();
-    vm.attach(vm.program(t, "on_exit").unwrap(), o, "next_stage").unwrap();
+    vm.attach(vm.program(t, "on_entry").unwrap(), o, "next_stage")
+        .unwrap();
+    vm.attach(vm.program(t, "on_exit").unwrap(), o, "next_stage")
+        .unwrap();
     let out = run(&mut vm, entry, &Ctx::zeros(64));
     assert_eq!(out.ret, 102, "tracers must not change the traced run");
     assert_eq!(int(vm.global(o, "visits_count").unwrap()), 31);

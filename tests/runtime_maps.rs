@@ -3,10 +3,10 @@
 
 mod runtime_support;
 
+use runtime_support::{bss, global_section, map, object, prog, prog_array, raw, run};
 use rvbpf::ebpf::object::{MapKind, ProgKind};
 use rvbpf::maps::{BPF_EXIST, BPF_NOEXIST};
 use rvbpf::{Ctx, Error, GlobalValue, LoadOptions, MapError, ProgId, Vm};
-use runtime_support::{bss, global_section, map, object, prog, prog_array, raw, run};
 
 fn k(n: u32) -> [u8; 4] {
     n.to_le_bytes()
@@ -22,7 +22,9 @@ fn map_err(e: Error) -> MapError {
 #[test]
 fn hash_map_capacity_flags_and_delete() {
     let mut vm = Vm::new();
-    let o = vm.load_object(object("m", vec![], vec![map("h", MapKind::Hash, 4, 8, 2)])).unwrap();
+    let o = vm
+        .load_object(object("m", vec![], vec![map("h", MapKind::Hash, 4, 8, 2)]))
+        .unwrap();
     let h = vm.map(o, "h").unwrap();
     vm.map_update(h, &k(1), &10u64.to_le_bytes()).unwrap();
     vm.map_update(h, &k(2), &20u64.to_le_bytes()).unwrap();
@@ -32,10 +34,25 @@ fn hash_map_capacity_flags_and_delete() {
     assert_eq!(e.errno(), -7);
     // Overwriting an existing key is fine even when full.
     vm.map_update(h, &k(2), &21u64.to_le_bytes()).unwrap();
-    assert_eq!(vm.map_lookup(h, &k(2)).unwrap(), Some(21u64.to_le_bytes().to_vec()));
+    assert_eq!(
+        vm.map_lookup(h, &k(2)).unwrap(),
+        Some(21u64.to_le_bytes().to_vec())
+    );
     // NOEXIST on an existing key, EXIST on a missing one.
-    assert!(matches!(map_err(vm.map_update_flags(h, &k(1), &[0; 8], BPF_NOEXIST).unwrap_err()), MapError::Exists { .. }));
-    assert!(matches!(map_err(vm.map_update_flags(h, &k(9), &[0; 8], BPF_EXIST).unwrap_err()), MapError::NotFound { .. }));
+    assert!(matches!(
+        map_err(
+            vm.map_update_flags(h, &k(1), &[0; 8], BPF_NOEXIST)
+                .unwrap_err()
+        ),
+        MapError::Exists { .. }
+    ));
+    assert!(matches!(
+        map_err(
+            vm.map_update_flags(h, &k(9), &[0; 8], BPF_EXIST)
+                .unwrap_err()
+        ),
+        MapError::NotFound { .. }
+    ));
     // Delete, then delete again → NotFound (ENOENT); the freed slot is reusable.
     vm.map_delete(h, &k(1)).unwrap();
     let e = map_err(vm.map_delete(h, &k(1)).unwrap_err());
@@ -44,42 +61,88 @@ fn hash_map_capacity_flags_and_delete() {
     assert_eq!(vm.map_lookup(h, &k(1)).unwrap(), None);
     vm.map_update(h, &k(3), &30u64.to_le_bytes()).unwrap();
     // Wrong sizes are rejected.
-    assert!(matches!(map_err(vm.map_update(h, &[1, 2], &[0; 8]).unwrap_err()), MapError::BadSize { what: "key", .. }));
-    assert!(matches!(map_err(vm.map_update(h, &k(3), &[0; 4]).unwrap_err()), MapError::BadSize { what: "value", .. }));
+    assert!(matches!(
+        map_err(vm.map_update(h, &[1, 2], &[0; 8]).unwrap_err()),
+        MapError::BadSize { what: "key", .. }
+    ));
+    assert!(matches!(
+        map_err(vm.map_update(h, &k(3), &[0; 4]).unwrap_err()),
+        MapError::BadSize { what: "value", .. }
+    ));
 }
 
 #[test]
 fn array_map_rules() {
     let mut vm = Vm::new();
-    let o = vm.load_object(object("m", vec![], vec![map("a", MapKind::Array, 4, 4, 3)])).unwrap();
+    let o = vm
+        .load_object(object("m", vec![], vec![map("a", MapKind::Array, 4, 4, 3)]))
+        .unwrap();
     let a = vm.map(o, "a").unwrap();
     // Arrays are preallocated and zeroed.
     assert_eq!(vm.map_lookup(a, &k(2)).unwrap(), Some(vec![0; 4]));
     assert_eq!(vm.map_lookup(a, &k(3)).unwrap(), None);
-    assert!(matches!(map_err(vm.map_update(a, &k(3), &[0; 4]).unwrap_err()), MapError::IndexOutOfRange { index: 3, .. }));
-    assert!(matches!(map_err(vm.map_update_flags(a, &k(0), &[0; 4], BPF_NOEXIST).unwrap_err()), MapError::Exists { .. }));
-    assert!(matches!(map_err(vm.map_delete(a, &k(0)).unwrap_err()), MapError::Unsupported { .. }));
+    assert!(matches!(
+        map_err(vm.map_update(a, &k(3), &[0; 4]).unwrap_err()),
+        MapError::IndexOutOfRange { index: 3, .. }
+    ));
+    assert!(matches!(
+        map_err(
+            vm.map_update_flags(a, &k(0), &[0; 4], BPF_NOEXIST)
+                .unwrap_err()
+        ),
+        MapError::Exists { .. }
+    ));
+    assert!(matches!(
+        map_err(vm.map_delete(a, &k(0)).unwrap_err()),
+        MapError::Unsupported { .. }
+    ));
 }
 
 #[test]
 fn prog_array_slots() {
     let mut vm = Vm::new();
-    let o = vm.load_object(object("m", vec![raw("p", "mov %r0, 0\nexit")], vec![prog_array("jt", 2)])).unwrap();
+    let o = vm
+        .load_object(object(
+            "m",
+            vec![raw("p", "mov %r0, 0\nexit")],
+            vec![prog_array("jt", 2)],
+        ))
+        .unwrap();
     let jt = vm.map(o, "jt").unwrap();
     let p = vm.program(o, "p").unwrap();
     // Deleting an empty slot is ENOENT.
-    assert!(matches!(map_err(vm.map_delete(jt, &k(0)).unwrap_err()), MapError::NotFound { .. }));
+    assert!(matches!(
+        map_err(vm.map_delete(jt, &k(0)).unwrap_err()),
+        MapError::NotFound { .. }
+    ));
     vm.prog_array_set(jt, 1, p).unwrap();
-    assert_eq!(vm.map_lookup(jt, &k(1)).unwrap(), Some(p.0.to_le_bytes().to_vec()));
-    assert!(matches!(map_err(vm.prog_array_set(jt, 2, p).unwrap_err()), MapError::IndexOutOfRange { .. }));
+    assert_eq!(
+        vm.map_lookup(jt, &k(1)).unwrap(),
+        Some(p.0.to_le_bytes().to_vec())
+    );
+    assert!(matches!(
+        map_err(vm.prog_array_set(jt, 2, p).unwrap_err()),
+        MapError::IndexOutOfRange { .. }
+    ));
     // Unknown program ids are refused.
-    assert!(matches!(vm.prog_array_set(jt, 0, ProgId(99)), Err(Error::NoSuchProgramId(99))));
-    assert!(matches!(vm.map_update(jt, &k(0), &99u32.to_le_bytes()), Err(Error::NoSuchProgramId(99))));
+    assert!(matches!(
+        vm.prog_array_set(jt, 0, ProgId(99)),
+        Err(Error::NoSuchProgramId(99))
+    ));
+    assert!(matches!(
+        vm.map_update(jt, &k(0), &99u32.to_le_bytes()),
+        Err(Error::NoSuchProgramId(99))
+    ));
     vm.map_update(jt, &k(0), &p.0.to_le_bytes()).unwrap();
     vm.map_delete(jt, &k(0)).unwrap();
     // Not a prog array.
-    let o2 = vm.load_object(object("n", vec![], vec![map("a", MapKind::Array, 4, 4, 1)])).unwrap();
-    assert!(matches!(vm.prog_array_set(vm.map(o2, "a").unwrap(), 0, p), Err(Error::NotAProgArray(_))));
+    let o2 = vm
+        .load_object(object("n", vec![], vec![map("a", MapKind::Array, 4, 4, 1)]))
+        .unwrap();
+    assert!(matches!(
+        vm.prog_array_set(vm.map(o2, "a").unwrap(), 0, p),
+        Err(Error::NotAProgArray(_))
+    ));
 }
 
 #[test]
@@ -90,20 +153,35 @@ fn programs_use_maps_through_helpers() {
                lddw %r1, map:0\nmov %r2, %r10\nadd %r2, -4\ncall 1\njeq %r0, 0, fail\nldxdw %r1, [%r0]\nadd %r1, 1\nstxdw [%r0], %r1\n\
                stw [%r10-4], 8\nlddw %r1, map:0\nmov %r2, %r10\nadd %r2, -4\ncall 3\nexit\nfail:\nmov %r0, 99\nexit";
     let mut vm = Vm::new();
-    let o = vm.load_object(object("m", vec![raw("p", asm)], vec![map("h", MapKind::Hash, 4, 8, 4)])).unwrap();
+    let o = vm
+        .load_object(object(
+            "m",
+            vec![raw("p", asm)],
+            vec![map("h", MapKind::Hash, 4, 8, 4)],
+        ))
+        .unwrap();
     let p = vm.program(o, "p").unwrap();
     let out = run(&mut vm, p, &Ctx::empty());
     assert_eq!(out.ret as i64, -2);
     assert_eq!(out.stats.helper_calls, 3);
     let h = vm.map(o, "h").unwrap();
-    assert_eq!(vm.map_lookup(h, &k(7)).unwrap(), Some(6u64.to_le_bytes().to_vec()));
+    assert_eq!(
+        vm.map_lookup(h, &k(7)).unwrap(),
+        Some(6u64.to_le_bytes().to_vec())
+    );
 }
 
 #[test]
 fn helper_update_on_a_full_hash_returns_e2big() {
     let asm = "stw [%r10-4], 1\nstdw [%r10-16], 0\nlddw %r1, map:0\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -16\nmov %r4, 0\ncall 2\nexit";
     let mut vm = Vm::new();
-    let o = vm.load_object(object("m", vec![raw("p", asm)], vec![map("h", MapKind::Hash, 4, 8, 1)])).unwrap();
+    let o = vm
+        .load_object(object(
+            "m",
+            vec![raw("p", asm)],
+            vec![map("h", MapKind::Hash, 4, 8, 1)],
+        ))
+        .unwrap();
     let h = vm.map(o, "h").unwrap();
     vm.map_update(h, &k(5), &[0; 8]).unwrap();
     let p = vm.program(o, "p").unwrap();
@@ -117,7 +195,13 @@ fn globals_read_write_and_list() {
     // prog: return a * 10 + b, and set a = 9.
     let asm = "lddw %r1, map_value:0+0\nldxdw %r0, [%r1+0]\nmul %r0, 10\nldxdw %r2, [%r1+8]\nadd %r0, %r2\nstdw [%r1+0], 9\nexit";
     let mut vm = Vm::new();
-    let o = vm.load_object(object("g", vec![raw("p", asm)], vec![global_section(".data", data, &["a", "b"], false)])).unwrap();
+    let o = vm
+        .load_object(object(
+            "g",
+            vec![raw("p", asm)],
+            vec![global_section(".data", data, &["a", "b"], false)],
+        ))
+        .unwrap();
     let p = vm.program(o, "p").unwrap();
     assert_eq!(run(&mut vm, p, &Ctx::empty()).ret, 34);
     assert_eq!(vm.global(o, "a").unwrap(), GlobalValue::Int(9));
@@ -125,9 +209,22 @@ fn globals_read_write_and_list() {
     assert_eq!(run(&mut vm, p, &Ctx::empty()).ret, 97);
     let all = vm.globals(o).unwrap();
     assert_eq!(all.len(), 2);
-    assert_eq!((all[1].section.as_str(), all[1].name.as_str(), &all[1].value), (".data", "b", &GlobalValue::Int(7)));
-    assert!(matches!(vm.global(o, "zzz"), Err(Error::NoSuchGlobal { .. })));
-    assert!(matches!(vm.set_global(o, "a", vec![1u8, 2]), Err(Error::GlobalSize { size: 8, got: 2, .. })));
+    assert_eq!(
+        (all[1].section.as_str(), all[1].name.as_str(), &all[1].value),
+        (".data", "b", &GlobalValue::Int(7))
+    );
+    assert!(matches!(
+        vm.global(o, "zzz"),
+        Err(Error::NoSuchGlobal { .. })
+    ));
+    assert!(matches!(
+        vm.set_global(o, "a", vec![1u8, 2]),
+        Err(Error::GlobalSize {
+            size: 8,
+            got: 2,
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -135,10 +232,28 @@ fn prog_array_updates_race_with_loads_and_runs() {
     // tailcall_poke: a thread keeps rewriting slot 0 (call1, call2, call1 ...)
     // while this thread loads new instances that reuse the map and run them.
     let mut vm = Vm::new();
-    let tracer = |name: &str| prog(name, ProgKind::Fentry { target: "bpf_fentry_test1".into() }, "mov %r0, 0\nexit", &[]);
-    let a = vm.load_object(object("poke_a", vec![tracer("call1"), tracer("call2")], vec![prog_array("jmp_table", 1)])).unwrap();
+    let tracer = |name: &str| {
+        prog(
+            name,
+            ProgKind::Fentry {
+                target: "bpf_fentry_test1".into(),
+            },
+            "mov %r0, 0\nexit",
+            &[],
+        )
+    };
+    let a = vm
+        .load_object(object(
+            "poke_a",
+            vec![tracer("call1"), tracer("call2")],
+            vec![prog_array("jmp_table", 1)],
+        ))
+        .unwrap();
     let table = vm.map(a, "jmp_table").unwrap();
-    let (c1, c2) = (vm.program(a, "call1").unwrap(), vm.program(a, "call2").unwrap());
+    let (c1, c2) = (
+        vm.program(a, "call1").unwrap(),
+        vm.program(a, "call2").unwrap(),
+    );
     let handle = vm.prog_array_handle(table).unwrap();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
@@ -146,7 +261,9 @@ fn prog_array_updates_race_with_loads_and_runs() {
         std::thread::spawn(move || {
             let mut n = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                handle.set_prog(0, if n % 2 == 0 { c1 } else { c2 }).unwrap();
+                handle
+                    .set_prog(0, if n & 1 == 0 { c1 } else { c2 })
+                    .unwrap();
                 n += 1;
             }
             n
@@ -155,8 +272,14 @@ fn prog_array_updates_race_with_loads_and_runs() {
     // "test": tail call slot 0 (returns 0 via call1/call2), else return 1.
     let test_asm = "lddw %r2, map:0\nmov %r3, 0\ncall 12\nmov %r0, 1\nexit";
     for i in 0..10 {
-        let b = object(&format!("poke_b{i}"), vec![raw("test", test_asm)], vec![prog_array("jmp_table", 1)]);
-        let opts = LoadOptions { reuse_maps: vec![("jmp_table".into(), table)] };
+        let b = object(
+            &format!("poke_b{i}"),
+            vec![raw("test", test_asm)],
+            vec![prog_array("jmp_table", 1)],
+        );
+        let opts = LoadOptions {
+            reuse_maps: vec![("jmp_table".into(), table)],
+        };
         let b = vm.load_object_with(b, &opts).unwrap();
         assert_eq!(vm.map(b, "jmp_table").unwrap(), table);
         let test = vm.program(b, "test").unwrap();
@@ -169,14 +292,20 @@ fn prog_array_updates_race_with_loads_and_runs() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(writer.join().unwrap() > 0);
     // Reusing a map with a different shape is refused.
-    let bad = LoadOptions { reuse_maps: vec![("jmp_table".into(), table)] };
-    let e = vm.load_object_with(object("c", vec![], vec![prog_array("jmp_table", 2)]), &bad).unwrap_err();
+    let bad = LoadOptions {
+        reuse_maps: vec![("jmp_table".into(), table)],
+    };
+    let e = vm
+        .load_object_with(object("c", vec![], vec![prog_array("jmp_table", 2)]), &bad)
+        .unwrap_err();
     assert!(matches!(e, Error::MapReuse { .. }));
 }
 
 #[test]
 fn bss_helper_builds_zeroed_u64_vars() {
     let mut vm = Vm::new();
-    let o = vm.load_object(object("b", vec![], vec![bss(".bss", &["x", "y"])])).unwrap();
+    let o = vm
+        .load_object(object("b", vec![], vec![bss(".bss", &["x", "y"])]))
+        .unwrap();
     assert_eq!(vm.global(o, "y").unwrap(), GlobalValue::Int(0));
 }

@@ -101,7 +101,7 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Load(#[from] rvbpf_ebpf::elf::LoadError),
+    Load(Box<rvbpf_ebpf::elf::LoadError>),
     #[error("{object}: program `{program}` rejected: {reason}")]
     Rejected {
         object: String,
@@ -163,6 +163,12 @@ pub enum Error {
         program: String,
         source: RunError,
     },
+}
+
+impl From<rvbpf_ebpf::elf::LoadError> for Error {
+    fn from(e: rvbpf_ebpf::elf::LoadError) -> Self {
+        Error::Load(Box::new(e))
+    }
 }
 
 impl Error {

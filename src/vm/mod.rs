@@ -24,6 +24,11 @@
 //! }
 //! ```
 
+// `Error` carries the verifier's full diagnosis inline so callers can match
+// on it (`Error::Rejected { reason: RejectReason::Verifier(..), .. }`); it is
+// only built on the cold load/lookup paths, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 mod attach;
 mod ctx;
 mod error;

@@ -16,7 +16,11 @@ pub fn prog(name: &str, kind: ProgKind, asm: &str, args: &[(&str, u8)]) -> Progr
     p.kind = kind;
     p.functions[0].name = name.to_string();
     for f in &mut p.functions {
-        f.arg_count = args.iter().find(|(n, _)| *n == f.name).map(|&(_, c)| c).or(Some(1));
+        f.arg_count = args
+            .iter()
+            .find(|(n, _)| *n == f.name)
+            .map(|&(_, c)| c)
+            .or(Some(1));
     }
     p
 }
@@ -32,11 +36,24 @@ pub fn raw(name: &str, asm: &str) -> Program {
 }
 
 pub fn object(name: &str, programs: Vec<Program>, maps: Vec<MapDef>) -> Object {
-    Object { name: name.into(), programs, maps, kfuncs: vec![] }
+    Object {
+        name: name.into(),
+        programs,
+        maps,
+        kfuncs: vec![],
+    }
 }
 
 pub fn map(name: &str, kind: MapKind, key_size: u32, value_size: u32, max_entries: u32) -> MapDef {
-    MapDef { name: name.into(), kind, key_size, value_size, max_entries, global: None, prog_init: vec![] }
+    MapDef {
+        name: name.into(),
+        kind,
+        key_size,
+        value_size,
+        max_entries,
+        global: None,
+        prog_init: vec![],
+    }
 }
 
 pub fn prog_array(name: &str, max_entries: u32) -> MapDef {
@@ -53,7 +70,11 @@ pub fn global_section(name: &str, initial: Vec<u8>, vars: &[&str], read_only: bo
     let vars = vars
         .iter()
         .enumerate()
-        .map(|(i, v)| GlobalVar { name: v.to_string(), offset: 8 * i as u32, size: 8 })
+        .map(|(i, v)| GlobalVar {
+            name: v.to_string(),
+            offset: 8 * i as u32,
+            size: 8,
+        })
         .collect();
     MapDef {
         name: name.into(),
@@ -61,7 +82,11 @@ pub fn global_section(name: &str, initial: Vec<u8>, vars: &[&str], read_only: bo
         key_size: 4,
         value_size: initial.len() as u32,
         max_entries: 1,
-        global: Some(GlobalData { initial, read_only, vars }),
+        global: Some(GlobalData {
+            initial,
+            read_only,
+            vars,
+        }),
         prog_init: vec![],
     }
 }
@@ -78,7 +103,11 @@ pub fn try_run(vm: &mut Vm, p: ProgId, ctx: &Ctx) -> Result<Outcome, RunError> {
         let r = vm.run(p, ctx, e);
         match &first {
             None => first = Some(r),
-            Some(f) => assert_eq!(r.as_ref().map(|o| o.ret), f.as_ref().map(|o| o.ret), "engine {e} disagrees"),
+            Some(f) => assert_eq!(
+                r.as_ref().map(|o| o.ret),
+                f.as_ref().map(|o| o.ret),
+                "engine {e} disagrees"
+            ),
         }
     }
     first.expect("at least one engine")
@@ -86,7 +115,9 @@ pub fn try_run(vm: &mut Vm, p: ProgId, ctx: &Ctx) -> Result<Outcome, RunError> {
 
 /// Loads a single raw program from assembler text and returns its id.
 pub fn load_raw(vm: &mut Vm, asm: &str) -> ProgId {
-    let o = vm.load_object(object("t", vec![raw("t", asm)], vec![])).unwrap_or_else(|e| panic!("{e}"));
+    let o = vm
+        .load_object(object("t", vec![raw("t", asm)], vec![]))
+        .unwrap_or_else(|e| panic!("{e}"));
     vm.program(o, "t").unwrap()
 }
 
