@@ -442,3 +442,14 @@ fn tail_call_reads_its_three_arguments() {
     assert_eq!(err.pc, Some(2));
     assert_eq!(err.kind, K::UninitializedRegister { reg: Reg::R3 });
 }
+
+#[test]
+fn tail_call_leaves_no_return_value() {
+    // A failed tail call continues at pc 4 (lddw at pcs 0-1); r0 is not
+    // defined there, as in Linux where bpf_tail_call returns void.
+    let mut obj = object("lddw %r2, map:0\nmov %r3, 0\ncall 12\nexit");
+    obj.maps = vec![map("jmp", MapKind::ProgArray)];
+    let err = verify_obj(&obj, 1).unwrap_err();
+    assert_eq!(err.pc, Some(4));
+    assert_eq!(err.kind, K::UninitializedRegister { reg: Reg::R0 });
+}

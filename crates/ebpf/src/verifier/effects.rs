@@ -89,13 +89,17 @@ pub fn effects(inst: &Inst, local_callee_args: u8) -> Effects {
         }
         Inst::Ja { .. } => {}
         Inst::Jump { dst, src, .. } => e.reads = bit(dst) | src_reg(src),
+        Inst::Call(CallTarget::Helper(TAIL_CALL_HELPER)) => {
+            // bpf_tail_call returns nothing (Linux: RET_VOID). When it fails
+            // and execution continues, what r0 holds is up to the engine, so
+            // it must be written again before it is read.
+            e.reads = bit(Reg::R1) | bit(Reg::R2) | bit(Reg::R3);
+            e.clobbers = ARG_REGS | bit(Reg::R0);
+        }
         Inst::Call(target) => {
             match target {
                 CallTarget::Local(_) => e.reads = arg_bits(local_callee_args),
-                CallTarget::Helper(TAIL_CALL_HELPER) => {
-                    e.reads = bit(Reg::R1) | bit(Reg::R2) | bit(Reg::R3)
-                }
-                CallTarget::Helper(_) | CallTarget::Kfunc(_) => e.may_read = ARG_REGS,
+                _ => e.may_read = ARG_REGS,
             }
             e.writes = bit(Reg::R0);
             e.clobbers = ARG_REGS;

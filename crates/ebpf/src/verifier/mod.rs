@@ -12,8 +12,9 @@
 //! * helpers and kfuncs are known to the runtime, map references in `lddw`
 //!   are in range; r10 is never written;
 //! * no register is read before it is written on every path (forward
-//!   dataflow, see [`dataflow`]); after any call r0 holds the result and
-//!   r1..r5 are unreadable, as in Linux;
+//!   dataflow, see [`dataflow`]); after any call r1..r5 are unreadable and
+//!   r0 holds the result, except after `bpf_tail_call`, which returns
+//!   nothing (as in Linux: a failed tail call leaves r0 engine-specific);
 //! * stack accesses at a static offset from r10 (directly or through a
 //!   register holding r10 ± constant) stay inside `[r10-512, r10)`;
 //! * the call graph has no recursion, at most [`MAX_FRAMES`] frames and at
@@ -96,8 +97,8 @@ pub struct FunctionFacts {
     /// callx calls (their arity is unknown), by local calls the argument
     /// registers the callee reads before writing them, r1..r3 by tail calls.
     pub regs_read: u16,
-    /// Registers the function's instructions write, including r0 for calls.
-    /// (r1..r5 are clobbered by calls but not counted here.)
+    /// Registers the function's instructions write, including r0 for calls
+    /// other than tail calls. (Registers calls clobber are not counted.)
     pub regs_written: u16,
 }
 
