@@ -12,6 +12,7 @@
 //! loader, verifier, assembler) in the `rvbpf-ebpf` crate, re-exported as [`ebpf`].
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod conformance;
 pub mod helpers;
 pub mod interp;
 pub mod maps;

@@ -39,6 +39,9 @@ pub enum CtxLayout {
     ByKind,
     /// The input bytes are the ctx, whatever the program kind.
     Raw,
+    /// Like `Raw`, but an empty input passes r1 = 0 (a NULL pointer) and
+    /// r2 = 0, as the bpf_conformance / ubpf test plugins do.
+    RawOrNull,
     SkBuff,
     XdpMd,
 }
@@ -141,7 +144,12 @@ pub(crate) fn install(mem: &mut Memory, kind: &ProgKind, ctx: &Ctx) -> Result<[u
             put_u32(md, 12, 1);
             Ok([CTX_BASE, 0, 0, 0, 0])
         }
-        CtxLayout::Raw | CtxLayout::ByKind => {
+        CtxLayout::RawOrNull if len == 0 => {
+            fill(mem, REGION_PACKET, &[]);
+            fill(mem, REGION_CTX, &[]);
+            Ok([0; 5])
+        }
+        CtxLayout::Raw | CtxLayout::RawOrNull | CtxLayout::ByKind => {
             fill(mem, REGION_PACKET, &[]);
             fill(mem, REGION_CTX, &ctx.input);
             Ok([CTX_BASE, len as u64, 0, 0, 0])
