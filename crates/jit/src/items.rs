@@ -39,6 +39,10 @@ pub enum Item {
     Wide(Inst),
     /// Defines `Label` at the current offset.
     Bind(Label),
+    /// Pads with `c.nop` to a 4-byte boundary, so that each function's
+    /// patch site is a naturally aligned word (trampoline attach rewrites
+    /// it in place).
+    Align4,
     /// `b<op> rs1, rs2, target`, relaxable.
     Branch {
         op: BranchOp,

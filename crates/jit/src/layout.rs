@@ -105,9 +105,11 @@ fn fixed_piece(inst: Inst, target: &Target) -> Result<Piece, JitError> {
     })
 }
 
-/// Size of `item` in `form` (what layout assumes before expanding).
-fn form_size(item: &Item, form: Form, target: &Target) -> Result<usize, JitError> {
+/// Size of `item` in `form` at offset `at` (what layout assumes before
+/// expanding).
+fn form_size(item: &Item, form: Form, target: &Target, at: usize) -> Result<usize, JitError> {
     Ok(match *item {
+        Item::Align4 => (4 - at % 4) % 4,
         Item::Fixed(i) => fixed_piece(i, target)?.len(),
         Item::Wide(_) => 4,
         Item::Bind(_) => 0,
@@ -136,6 +138,14 @@ fn expand(
         Item::Fixed(i) => vec![fixed_piece(i, target)?],
         Item::Wide(i) => vec![Piece::word(i)],
         Item::Bind(_) => vec![],
+        Item::Align4 => match here % 4 {
+            0 => vec![],
+            2 if target.c => vec![Piece {
+                inst: Inst::NOP,
+                compressed: true,
+            }],
+            _ => return Err(JitError::Internal(format!("cannot align offset {here}"))),
+        },
         Item::Branch {
             op,
             rs1,
@@ -287,7 +297,7 @@ fn place(items: &[Tagged], forms: &[Form], target: &Target) -> Result<Placement,
                 return Err(JitError::Internal(format!("label {l:?} bound twice")));
             }
         }
-        at += form_size(&t.item, form, target)?;
+        at += form_size(&t.item, form, target, at)?;
     }
     Ok(Placement {
         offsets,
@@ -372,7 +382,7 @@ pub(crate) fn encode_items(
                 code.extend_from_slice(&encode(&p.inst).to_le_bytes());
             }
         }
-        if code.len() - start != form_size(&t.item, forms[i], target)? {
+        if code.len() - start != form_size(&t.item, forms[i], target, start)? {
             return Err(JitError::Internal(format!(
                 "{:?}: size differs from its form",
                 t.item

@@ -238,6 +238,16 @@ fn every_instruction_is_legal_for_its_target() {
             );
             at += len;
         }
+        // Patch sites are naturally aligned words.
+        for f in &image.functions {
+            assert_eq!(
+                f.offset % 4,
+                0,
+                "{name}: function {} at {:#x}",
+                f.name,
+                f.offset
+            );
+        }
         // The pool starts 8-byte aligned after the text.
         for r in &image.relocs {
             assert!(r.offset >= image.text_len && r.offset % 8 == 0, "{name}");

@@ -153,6 +153,9 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         }
         let mut epi = vec![Item::Bind(Label::Epilogue(i))];
         epi.extend(frame.epilogue());
+        if i + 1 < facts.functions.len() {
+            epi.push(Item::Align4);
+        }
         tag(Owner::Epilogue(i), epi, &mut items);
     }
     Ok(Lowered {

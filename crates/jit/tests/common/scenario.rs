@@ -62,7 +62,12 @@ pub fn load(file: &str, opts: &JitOptions, slots: &[(&str, u32, &str)]) -> Scena
 impl Scenario {
     /// Runs program `name`; no helper other than the tail call is expected.
     pub fn run(&mut self, name: &str) -> u64 {
-        let k = self.obj.programs.iter().position(|p| p.name == name).unwrap();
+        let k = self
+            .obj
+            .programs
+            .iter()
+            .position(|p| p.name == name)
+            .unwrap();
         self.world
             .run(k, &mut |n, _, _| panic!("unexpected helper {n}"))
             .unwrap()
@@ -71,8 +76,16 @@ impl Scenario {
     /// The 32-bit global variable `name`.
     pub fn global(&self, name: &str) -> u32 {
         for (m, def) in self.obj.maps.iter().enumerate() {
-            if let Some(v) = def.global.as_ref().and_then(|g| g.vars.iter().find(|v| v.name == name)) {
-                return self.world.mem.read_u32(map_addr(m as u32) + v.offset as u64).unwrap();
+            if let Some(v) = def
+                .global
+                .as_ref()
+                .and_then(|g| g.vars.iter().find(|v| v.name == name))
+            {
+                return self
+                    .world
+                    .mem
+                    .read_u32(map_addr(m as u32) + v.offset as u64)
+                    .unwrap();
             }
         }
         panic!("no global {name}")
