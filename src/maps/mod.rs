@@ -65,6 +65,8 @@ pub enum MapError {
     TooLarge { map: String, bytes: u64, limit: u64 },
     #[error("map `{map}`: program {prog} cannot go into a prog array")]
     BadProgram { map: String, prog: u32 },
+    #[error("map `{map}`: invalid definition: {why}")]
+    BadDefinition { map: String, why: &'static str },
     #[error("no map with id {0}")]
     NoSuchMap(u32),
 }
@@ -174,10 +176,28 @@ impl Maps {
             max_entries = 1;
             writable = !g.read_only;
         }
-        let bytes = match def.kind {
-            MapKind::ProgArray => 0,
-            _ => value_size as u64 * max_entries as u64,
+        let bad = |why| {
+            Err(MapError::BadDefinition {
+                map: def.name.clone(),
+                why,
+            })
         };
+        if def.global.is_none() {
+            if max_entries == 0 {
+                return bad("max_entries is 0");
+            }
+            if def.key_size == 0 || value_size == 0 {
+                return bad("key and value sizes must be non-zero");
+            }
+            if matches!(def.kind, MapKind::Array | MapKind::ProgArray) && def.key_size != 4 {
+                return bad("array keys are 4 bytes");
+            }
+            if def.kind == MapKind::ProgArray && value_size != 4 {
+                return bad("prog-array values are 4 bytes");
+            }
+        }
+        // Prog-array slots live on the host (4 bytes each); bound them the same way.
+        let bytes = value_size as u64 * max_entries as u64;
         if bytes > MAP_STRIDE {
             return Err(MapError::TooLarge {
                 map: def.name.clone(),
@@ -185,7 +205,11 @@ impl Maps {
                 limit: MAP_STRIDE,
             });
         }
-        let mut data = vec![0u8; bytes as usize];
+        let mut data = if def.kind == MapKind::ProgArray {
+            Vec::new()
+        } else {
+            vec![0u8; bytes as usize]
+        };
         if let Some(g) = &def.global {
             data[..g.initial.len()].copy_from_slice(&g.initial);
         }
@@ -199,7 +223,9 @@ impl Maps {
         let storage = match def.kind {
             MapKind::Array => Storage::Array,
             MapKind::Hash => Storage::Hash(HashIndex::new(def.key_size, max_entries)),
-            MapKind::ProgArray => Storage::ProgArray(ProgArrayHandle::new(id, max_entries)),
+            MapKind::ProgArray => {
+                Storage::ProgArray(ProgArrayHandle::new(id, &def.name, max_entries))
+            }
         };
         // Descriptor: kind, key_size, value_size, max_entries, values base.
         let kind_num: u32 = match def.kind {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct ProgArrayHandle {
     map: MapId,
+    name: Arc<str>,
     slots: Arc<[AtomicU32]>,
 }
 
@@ -46,9 +47,10 @@ impl SlotError {
 }
 
 impl ProgArrayHandle {
-    pub(crate) fn new(map: MapId, max_entries: u32) -> ProgArrayHandle {
+    pub(crate) fn new(map: MapId, name: &str, max_entries: u32) -> ProgArrayHandle {
         ProgArrayHandle {
             map,
+            name: name.into(),
             slots: (0..max_entries).map(|_| AtomicU32::new(0)).collect(),
         }
     }
@@ -92,13 +94,11 @@ impl ProgArrayHandle {
 
     /// Puts program `prog` (a `ProgId`) into slot `index`.
     pub fn set_prog(&self, index: u32, prog: crate::vm::ProgId) -> Result<(), MapError> {
-        self.set(index, prog.0)
-            .map_err(|e| e.with_name(&format!("map#{}", self.map.0)))
+        self.set(index, prog.0).map_err(|e| e.with_name(&self.name))
     }
 
     /// Empties slot `index` (`NotFound` if it was already empty).
     pub fn delete(&self, index: u32) -> Result<(), MapError> {
-        self.clear(index)
-            .map_err(|e| e.with_name(&format!("map#{}", self.map.0)))
+        self.clear(index).map_err(|e| e.with_name(&self.name))
     }
 }
