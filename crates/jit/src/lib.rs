@@ -4,16 +4,16 @@
 //! # Pipeline
 //!
 //! ```text
-//!  facts (per function: stack depth, regs used, calls, tail calls)
-//!    │
+//!  VerifiedProgram ─▶ facts::ProgramFacts (verifier facts + map kinds +
+//!    │                                     "calls host code" per function)
 //!    ├─ frame::FrameLayout::plan ── explicit analysis → saved regs, frame size
 //!    │
 //!  BPF Inst ──lower──▶ [Item]  (rv64 Inst, Label, Branch/Jump/Call to a label,
-//!                               PoolLoad/AddrOf, all tagged with an Owner:
-//!                               header / prologue / BPF pc / epilogue)
+//!                               PoolLoad/AddrOf, Align4, each tagged with an
+//!                               Owner: header / prologue / BPF pc / epilogue)
 //!    │
-//!    └─ layout::assemble ── bounded relaxation loop over item *forms*
-//!                            (only grow) → final offsets → encode once → Image
+//!    └─ layout::encode_items ── bounded relaxation loop over item *forms*
+//!                                (only grow) → offsets → encode once → Image
 //! ```
 //!
 //! Sizing and emitting share one function (`layout::expand`): the sizing pass
@@ -22,15 +22,15 @@
 //!
 //! # Register map
 //!
-//! | BPF / role                         | RV64 | why                                           |
-//! |------------------------------------|------|-----------------------------------------------|
-//! | R0 (return value)                  | a5   | keeps a0..a4 free for R1..R5                   |
-//! | R1..R5 (arguments)                 | a0..a4 | C ABI argument registers: no shuffling at helper calls |
-//! | R6..R9 (callee-saved)              | s1..s4 | C ABI callee-saved                          |
-//! | R10 (frame pointer, read-only)     | s5   | set in the prologue to the top of the BPF stack |
-//! | tail-call count (`reg`, `stack`) or counter pointer (`ptr`) | a6 | caller-saved, travels into calls |
-//! | tail-call count/pointer across helper calls | s6 | callee-saved                         |
-//! | temporaries                        | t0..t3 | scratch inside one BPF instruction's lowering; t1 holds call and tail-call targets |
+//! | BPF register / JIT role                          | RV64   | why                                      |
+//! |--------------------------------------------------|--------|------------------------------------------|
+//! | R0 (return value)                                | a5     | keeps a0..a4 free for R1..R5             |
+//! | R1..R5 (arguments)                               | a0..a4 | C argument registers: helper calls need no shuffling |
+//! | R6..R9 (callee-saved)                            | s1..s4 | C callee-saved                           |
+//! | R10 (frame pointer, read-only)                   | s5     | set by the prologue: top of the BPF stack |
+//! | tail-call count (`reg`, `stack`) / pointer (`ptr`) | a6   | caller-saved; travels into calls         |
+//! | count / pointer across calls                     | s6     | callee-saved                             |
+//! | temporaries                                      | t0..t3 | scratch within one BPF instruction; t1 = call / tail-call target, t3 = far-branch scratch |
 //!
 //! At a helper/kfunc call the result comes back in a0 and is moved to a5. A
 //! bpf2bpf callee leaves R0 in a5 (and a copy in a0, see the epilogue).
@@ -115,23 +115,42 @@
 //!   same sp, never overwrites it). The entry function initialises it when
 //!   a6 = 0 (fresh run); the pointer is handed down every call and tail call.
 //!
-//! The tail-call sequence (BPF `call 1`... i.e. helper 12, `bpf_tail_call`,
-//! R2 = prog array, R3 = index):
+//! The tail-call sequence (`call 12`, `bpf_tail_call(ctx = R1, prog_array =
+//! R2, index = R3)`):
 //!
 //! ```text
-//!   zext.w  t1, a2          ; index is u32
+//!   zext.w  t1, a2          ; the index is a u32 (slli+srli without Zba)
 //!   lwu     t2, 0(a1)       ; max_entries
 //!   bgeu    t1, t2, out
-//!   <t0 = count>            ; a6 / tcc slot / 0(pointer)
-//!   beqz    t0, out         ; budget spent
+//!   <count>                 ; reg: a6 itself; stack: ld t0, slot(sp);
+//!                           ; ptr: ld t0, 0(a6 or s6)
+//!   beqz    count, out      ; budget spent
 //!   sh3add  t1, t1, a1      ; (slli+add without Zba)
 //!   ld      t1, 8(t1)       ; entry[index]
 //!   beqz    t1, out         ; empty slot
-//!   addi    t0, t0, -1      ; commit: a6 = t0 / sd t0, 0(ptr)
-//!   <epilogue without ret>
-//!   jalr    zero, 12(t1)
+//!   addi    a6, count, -1   ; commit (ptr: addi t0,t0,-1; sd t0,0(p); mv a6,p)
+//!   <restore saved registers, pop the frame>
+//!   jalr    zero, 12(t1)    ; enter the callee past its header, a0 = ctx
 //! out:
 //! ```
+//!
+//! # Layout
+//!
+//! Branches, jumps and calls start in their shortest form and only grow
+//! (`c.beqz/c.bnez` → `b<op>` → inverted branch over `jal` → inverted
+//! branch over `auipc t3; jalr`); the loop is bounded because every
+//! non-final round grows at least one item. Function starts are padded to
+//! 4 bytes (`c.nop`) so each patch site is a naturally aligned word. After
+//! the text come `nop` padding to 8 bytes and the literal pool.
+//!
+//! # Not lowered (typed [`JitError::Unsupported`])
+//!
+//! * `callx` (helper number in a register) and legacy packet access
+//!   (`ldabs`/`ldind`): both need runtime support (a helper table, the skb
+//!   layout) that does not exist yet.
+//! * kfunc arguments are passed as BPF leaves them (32-bit values
+//!   zero-extended); the psABI sign-extension of `int` arguments needs the
+//!   kfunc's BTF prototype, which the JIT does not receive yet.
 #![forbid(unsafe_code)]
 
 mod facts;

@@ -1,0 +1,36 @@
+//! The JIT side: clang's BPF object → loader → verifier → `rvbpf_jit`.
+
+use super::{KernelError, BPF_OBJECT};
+use rvbpf_ebpf::elf::load_elf;
+use rvbpf_ebpf::verifier::{verify, VerifyEnv};
+use rvbpf_jit::{compile as jit_compile, Image, JitOptions, TccScheme};
+use rvbpf_rv64::Target;
+
+/// Compiles the BPF program `kernel` (section `raw/<kernel>`) for `target`.
+/// The entry gets two initialised arguments (r1 = buffer, r2 = length); no
+/// helper or kfunc exists, so a kernel that needs one fails verification.
+pub fn compile(kernel: &str, target: Target) -> Result<Image, KernelError> {
+    let obj = load_elf("kernels.bpf.o", BPF_OBJECT)?;
+    let index = obj
+        .programs
+        .iter()
+        .position(|p| p.name == kernel)
+        .ok_or_else(|| KernelError::NoProgram(kernel.to_string()))?;
+    let env = VerifyEnv {
+        helper_known: &|_| false,
+        kfunc_known: &|_| false,
+        entry_args: 2,
+    };
+    let verified = verify(&obj, index, &env)?;
+    let image = jit_compile(
+        &verified,
+        &JitOptions {
+            target,
+            tcc: TccScheme::default(),
+        },
+    )?;
+    if !image.relocs.is_empty() {
+        return Err(KernelError::Relocations(kernel.to_string()));
+    }
+    Ok(image)
+}
