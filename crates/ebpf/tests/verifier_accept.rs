@@ -265,3 +265,17 @@ fn callx_and_helper_results() {
     // r0 after a helper call or callx holds the result.
     accept("mov %r2, 6\ncall %r2\nmov %r1, %r0\ncall 6\nexit");
 }
+
+#[test]
+fn stack_buffers_passed_to_calls_count_towards_the_depth() {
+    // The helper fills r10-40..r10 (buffer at r1, 40 bytes): depth 40 -> 48,
+    // though the program itself only reads r10-8.
+    let p = accept("mov %r1, %r10\nadd %r1, -40\nmov %r2, 40\ncall 6\nldxdw %r0, [%r10-8]\nexit");
+    assert_eq!(p.functions()[0].stack_depth, 48);
+    // Same for a buffer handed to a subprogram in r2.
+    let p = accept(
+        "mov %r2, %r10\nadd %r2, -100\ncall local f\nexit\nf:\nstb [%r2+0], 1\nmov %r0, 0\nexit",
+    );
+    assert_eq!(p.functions()[0].stack_depth, 112);
+    assert_eq!(p.functions()[1].stack_depth, 0);
+}

@@ -7,12 +7,13 @@
 //!
 //! * reject reads of registers some path leaves unwritten,
 //! * bound every stack access whose offset is static to `[r10-512, r10)` and
-//!   measure the function's stack depth,
+//!   measure the function's stack depth (including stack buffers passed to
+//!   calls),
 //! * check that `bpf_tail_call` gets a prog-array map where r2 is known,
 //! * infer how many argument registers a subprogram without BTF reads, and
 //! * reject code paths that run off the end of the function.
 
-use super::effects::{bit, effects, Effects, ARG_REGS, TAIL_CALL_HELPER};
+use super::effects::{bit, effects, is_call, Effects, ARG_REGS, TAIL_CALL_HELPER};
 use super::error::VerifyErrorKind;
 use super::layout::successors;
 use super::Reject;
@@ -249,6 +250,9 @@ fn step(f: &FunctionInput, pc: usize, s: &State, flow: &mut FunctionFlow) -> Res
         }
         _ => {}
     }
+    if is_call(inst) {
+        note_stack_arguments(s, flow);
+    }
     let mut out = s.clone();
     out.init = (out.init & !clobbers) | writes;
     out.untouched &= !(writes | clobbers);
@@ -331,6 +335,25 @@ fn check_stack_access(
         _ => {}
     }
     Ok(())
+}
+
+/// A stack buffer handed to a call (helper, kfunc or subprogram) is used by
+/// the callee from its start address upwards, towards r10: the frame must
+/// reach at least down to that start. A stack pointer whose offset is not
+/// static could point anywhere in the frame.
+fn note_stack_arguments(s: &State, flow: &mut FunctionFlow) {
+    for r in 1..=5 {
+        if s.init & (1 << r) == 0 {
+            continue;
+        }
+        match s.vals[r] {
+            Val::Frame(off) if (-(MAX_FRAME_STACK as i64)..0).contains(&off) => {
+                flow.max_stack = flow.max_stack.max((-off) as u32);
+            }
+            Val::StackDyn => flow.dynamic_stack = true,
+            _ => {}
+        }
+    }
 }
 
 /// `bpf_tail_call(ctx, map, index)`: r2 must be a prog-array map where known.
