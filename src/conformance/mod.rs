@@ -97,10 +97,11 @@ pub fn collect_data_files(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// True for files of a `negative` directory (expected to be rejected).
+/// True for files directly inside a directory named `negative`.
 pub fn is_negative(path: &Path) -> bool {
     path.parent()
-        .is_some_and(|d| d.components().any(|c| c.as_os_str() == "negative"))
+        .and_then(Path::file_name)
+        .is_some_and(|d| d == "negative")
 }
 
 /// Runs every file on `exec`, adding to `summary`.

@@ -141,6 +141,7 @@ fn lifecycle_and_skips() {
 fn negative_cases_pass_unless_a_run_returns_the_expected_value() {
     assert!(is_negative(Path::new("suite/negative/x.data")));
     assert!(!is_negative(Path::new("suite/tests/negative.data")));
+    assert!(!is_negative(Path::new("negative/suite/tests/x.data")));
     let neg = |text: &str, exec: &mut Scripted| {
         evaluate_negative(&parse(Path::new("negative/t.data"), text).unwrap(), exec)
     };
