@@ -232,3 +232,20 @@ fn raw_programs_get_the_same_function_table() {
     assert_eq!(starts, [("main", 0), ("sub_2", 2)]);
     assert_eq!(obj.programs[0].insns, encode_program(&insts));
 }
+
+#[test]
+fn disassembly_uses_the_reference_spelling() {
+    use rvbpf_ebpf::disasm::disassemble;
+    // Spellings as in the bpf_conformance test files: 64-bit ALU without a
+    // suffix, `32` for the 32-bit forms, signed decimal immediates, hex lddw.
+    let text = "add %r1, -1\nadd32 %r1, %r2\nneg32 %r3\nmovsx864 %r1, %r2\nbe16 %r4\n\
+                bswap64 %r4\nlddw %r0, 0x1122334455667788\nldxsh %r0, [%r10-2]\n\
+                stxdw [%r1+8], %r2\nstb [%r1], -128\nlock fetch add32 [%r1+4], %r2\n\
+                lock cmpxchg [%r1], %r2\njsle32 %r1, 5, -2\nja32 +3\ncall 7\n\
+                call local -5\ncall %r3\nexit\n";
+    assert_eq!(disassemble(&assemble(text).unwrap()), text);
+    // Aliases come back in their canonical spelling.
+    let aliases = "add64 %r1, 0x10\nswap16 %r2\ngotol -1\nlock fetch_xor [%r1], %r2\nmov r0, r1\n";
+    let canonical = "add %r1, 16\nbswap16 %r2\nja32 -1\nlock fetch xor [%r1], %r2\nmov %r0, %r1\n";
+    assert_eq!(disassemble(&assemble(aliases).unwrap()), canonical);
+}
