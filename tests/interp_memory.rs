@@ -198,3 +198,44 @@ fn infinite_loop_exhausts_the_budget() {
     let q = load_raw(&mut vm, "mov %r0, 3\nexit");
     assert_eq!(run(&mut vm, q, &Ctx::empty()).ret, 3);
 }
+
+#[test]
+fn each_frame_gets_exactly_its_stack_depth() {
+    // The frame pointer travels through a stack slot, which the verifier does
+    // not follow, so the function's static depth stays 16 bytes (8 used,
+    // rounded up to 16) and r10-24 lies below the frame: the engine must
+    // refuse it even though the stack region continues below.
+    let asm = "mov %r2, %r10\nstxdw [%r10-8], %r2\nldxdw %r3, [%r10-8]\nldxdw %r0, [%r3-24]\nexit";
+    let e = run_err(asm, &[]);
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 3,
+            addr: STACK_TOP - 24,
+            size: 8,
+            access: Access::Read
+        }
+    );
+    // r10-16 is inside the 16-byte frame.
+    let ok = "mov %r2, %r10\nstxdw [%r10-8], %r2\nldxdw %r3, [%r10-8]\nldxdw %r0, [%r3-16]\nexit";
+    let mut vm = Vm::new();
+    let p = load_raw(&mut vm, ok);
+    assert!(try_run(&mut vm, p, &Ctx::empty()).is_ok());
+}
+
+#[test]
+fn a_callee_cannot_reach_below_its_own_frame() {
+    // main (16-byte frame) calls sub, whose frame is 16 bytes below main's.
+    // sub smuggles its r10 through the stack and reads 8 bytes below its frame.
+    let asm = "stdw [%r10-8], 1\ncall local sub\nexit\nsub:\nmov %r2, %r10\nstxdw [%r10-8], %r2\nldxdw %r3, [%r10-8]\nldxdw %r0, [%r3-24]\nexit";
+    let e = run_err(asm, &[]);
+    assert_eq!(
+        e,
+        RunError::OutOfBounds {
+            pc: 6,
+            addr: STACK_TOP - 16 - 24,
+            size: 8,
+            access: Access::Read
+        }
+    );
+}
