@@ -12,14 +12,26 @@ pub mod bpf;
 pub mod native;
 pub mod reference;
 
-use rvbpf_rv64::emu::{Counters, EmuError, Hart, Memory, Perms, Stop};
+use rvbpf_rv64::emu::{Counters, EmuError, Hart, Memory, MemoryError, Perms, Stop};
 use rvbpf_rv64::Target;
 
+/// 8-byte aligned bytes: the `object` crate reads ELF headers in place and
+/// insists on their natural alignment, which `include_bytes!` alone does
+/// not promise.
+#[repr(C, align(8))]
+struct Aligned<B: ?Sized>(B);
+
+const BPF_ALIGNED: &Aligned<[u8]> = &Aligned(*include_bytes!("../../../../kernels/kernels.bpf.o"));
+const RV64GC_ALIGNED: &Aligned<[u8]> =
+    &Aligned(*include_bytes!("../../../../kernels/kernels.rv64gc.o"));
+const RV64GC_ZBA_ZBB_ALIGNED: &Aligned<[u8]> = &Aligned(*include_bytes!(
+    "../../../../kernels/kernels.rv64gc_zba_zbb.o"
+));
+
 /// The committed objects (rebuilt by `kernels/build.sh`).
-pub const BPF_OBJECT: &[u8] = include_bytes!("../../../../kernels/kernels.bpf.o");
-pub const NATIVE_RV64GC: &[u8] = include_bytes!("../../../../kernels/kernels.rv64gc.o");
-pub const NATIVE_RV64GC_ZBA_ZBB: &[u8] =
-    include_bytes!("../../../../kernels/kernels.rv64gc_zba_zbb.o");
+pub const BPF_OBJECT: &[u8] = &BPF_ALIGNED.0;
+pub const NATIVE_RV64GC: &[u8] = &RV64GC_ALIGNED.0;
+pub const NATIVE_RV64GC_ZBA_ZBB: &[u8] = &RV64GC_ZBA_ZBB_ALIGNED.0;
 
 pub const CODE_BASE: u64 = 0x10_0000;
 pub const BUF_BASE: u64 = 0x40_0000;
@@ -53,6 +65,8 @@ pub enum KernelError {
     Relocations(String),
     #[error("emulator: {0}")]
     Emu(#[from] EmuError),
+    #[error("emulator memory: {0}")]
+    Memory(#[from] MemoryError),
     #[error("run stopped with {0:?} instead of returning")]
     Stopped(Stop),
 }
@@ -155,16 +169,12 @@ impl Loaded {
     /// `input` read-only at [`BUF_BASE`].
     pub fn new(code: Vec<u8>, entry: u64, input: &[u8]) -> Result<Loaded, KernelError> {
         let mut mem = Memory::new();
-        let map_err = |e: rvbpf_rv64::emu::MemoryError| KernelError::Emu(e.into());
-        mem.add_region("code", CODE_BASE, Perms::RX, code)
-            .map_err(map_err)?;
+        mem.add_region("code", CODE_BASE, Perms::RX, code)?;
         // A region cannot be empty; a zero-length input still gets a page.
         let mut data = input.to_vec();
         data.resize(input.len().max(1), 0);
-        mem.add_region("buffer", BUF_BASE, Perms::R, data)
-            .map_err(map_err)?;
-        mem.add_zeroed_region("stack", STACK_BASE, STACK_SIZE, Perms::RW)
-            .map_err(map_err)?;
+        mem.add_region("buffer", BUF_BASE, Perms::R, data)?;
+        mem.add_zeroed_region("stack", STACK_BASE, STACK_SIZE, Perms::RW)?;
         Ok(Loaded {
             mem,
             hart: Hart::new(),
