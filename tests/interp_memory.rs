@@ -239,3 +239,72 @@ fn a_callee_cannot_reach_below_its_own_frame() {
         }
     );
 }
+
+#[test]
+fn legacy_packet_loads_are_big_endian_and_end_the_program_when_out_of_range() {
+    use runtime_support::tc;
+    let mut pkt = vec![0u8; 54];
+    pkt[12] = 0x08; // ethertype 0x0800 at offset 12
+    pkt[14] = 0x45;
+    pkt[50] = 0xde;
+    pkt[51] = 0xad;
+    pkt[52] = 0xbe;
+    pkt[53] = 0xef;
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "p",
+            vec![
+                tc("half", "mov %r6, %r1\nldabsh 12\nexit"),
+                tc("word", "mov %r6, %r1\nmov %r7, 10\nldindw %r7, 40\nexit"),
+                tc("byte", "mov %r6, %r1\nldabsb 14\nexit"),
+                // Offset 52 + 4 > 54: the program ends with r0 = 0 before `mov r0, 7`.
+                tc("past", "mov %r6, %r1\nldabsw 52\nmov %r0, 7\nexit"),
+            ],
+            vec![],
+        ))
+        .unwrap();
+    let mut ret = |name: &str| {
+        let p = vm.program(o, name).unwrap();
+        run(&mut vm, p, &Ctx::new(pkt.clone())).ret
+    };
+    assert_eq!(ret("half"), 0x0800);
+    assert_eq!(ret("word"), 0xdead_beef);
+    assert_eq!(ret("byte"), 0x45);
+    assert_eq!(ret("past"), 0);
+}
+
+#[test]
+fn located_errors_name_the_faulting_tail_called_program() {
+    use runtime_support::{prog_array, tc};
+    let faulty = tc("faulty", "mov %r1, 0\nldxdw %r0, [%r1]\nexit");
+    let entry = tc(
+        "entry",
+        "lddw %r2, map:0\nmov %r3, 0\ncall 12\nmov %r0, 0\nexit",
+    );
+    let mut table = prog_array("jt", 1);
+    table.prog_init = vec![(0, "faulty".into())];
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object("obj", vec![faulty, entry], vec![table]))
+        .unwrap();
+    let entry = vm.program(o, "entry").unwrap();
+    let e = vm
+        .run_located(entry, &Ctx::zeros(14), rvbpf::Engine::Interp)
+        .unwrap_err();
+    match e {
+        rvbpf::Error::Run {
+            object,
+            program,
+            source,
+        } => {
+            assert_eq!((object.as_str(), program.as_str()), ("obj", "faulty"));
+            assert_eq!(source.pc(), Some(1));
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(
+        vm.last_fault_program(),
+        Some(vm.program(o, "faulty").unwrap())
+    );
+}

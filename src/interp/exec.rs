@@ -6,7 +6,7 @@ use super::decode::{Code, Rmw};
 use super::frames::Frame;
 use super::Interp;
 use crate::helpers::{HelperEnv, HelperError, HelperFn};
-use crate::memory::PACKET_BASE;
+use crate::memory::{PACKET_BASE, REGION_PACKET};
 use crate::vm::RunError;
 
 impl Interp<'_> {
@@ -59,6 +59,7 @@ impl Interp<'_> {
         let progs = self.progs;
         let base = self.frames.len();
         let mut cur = prog;
+        self.cur_prog = cur;
         let mut p = &progs[cur as usize];
         let mut code = &p.code[..];
         let f = &p.funcs[func];
@@ -154,9 +155,21 @@ impl Interp<'_> {
                     }
                 }
                 Code::LdPacket { size, indexed } => {
+                    // Legacy skb access: big-endian, and like Linux an
+                    // out-of-packet offset ends the program with r0 = 0.
                     let index = if indexed { regs[s] as u32 as i64 } else { 0 };
-                    let addr = PACKET_BASE.wrapping_add((index + op.imm) as u64);
-                    let v = self.m.mem.load(addr, size as usize).map_err(fault(at))?;
+                    let off = index + op.imm;
+                    let len = self.m.mem.region(REGION_PACKET).data.len() as i64;
+                    if off < 0 || off + size as i64 > len {
+                        self.frames.truncate(base);
+                        self.insns_left = left;
+                        return Ok(0);
+                    }
+                    let v = self
+                        .m
+                        .mem
+                        .load(PACKET_BASE + off as u64, size as usize)
+                        .map_err(fault(at))?;
                     regs[0] = if size == 1 { v } else { swap(v, size * 8) };
                 }
                 // ---- jumps ----
@@ -225,6 +238,7 @@ impl Interp<'_> {
                     if let Some(target) = self.take_tail_call(regs[2], regs[3], tail_calls_left) {
                         // Replace the current frame: same r10, new program at pc 0.
                         cur = target;
+                        self.cur_prog = cur;
                         p = &progs[cur as usize];
                         code = &p.code;
                         self.place_stack(regs[10], p.funcs[0].stack_size, at)?;
@@ -238,6 +252,7 @@ impl Interp<'_> {
                         self.insns_left = left;
                         let args = [regs[1], regs[2], regs[3], regs[4], regs[5]];
                         regs[0] = self.call_traced(cur, callee, args, tail_calls_left, at)?;
+                        self.cur_prog = cur;
                         left = self.insns_left;
                     } else {
                         self.check_depth(at)?;
@@ -263,6 +278,7 @@ impl Interp<'_> {
                     regs[6..11].copy_from_slice(&fr.saved);
                     self.m.mem.set_stack_floor(fr.floor);
                     cur = fr.prog;
+                    self.cur_prog = cur;
                     p = &progs[cur as usize];
                     code = &p.code;
                     pc = fr.ret_pc as usize;

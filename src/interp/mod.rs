@@ -57,10 +57,18 @@ pub(crate) struct Interp<'a> {
     stats: Stats,
     /// Nested activations (trampolines, tracers) currently running.
     depth: usize,
+    /// Program executing right now (names the location of a fault).
+    cur_prog: u32,
 }
 
-/// Runs `prog` from its entry with `args` in r1..r5.
-pub(crate) fn run(vm: &mut Vm, prog: ProgId, args: [u64; 5]) -> Result<Outcome, RunError> {
+/// Runs `prog` from its entry with `args` in r1..r5. On failure, also
+/// returns the program that was executing (a tail-called or tracing program
+/// may differ from `prog`).
+pub(crate) fn run(
+    vm: &mut Vm,
+    prog: ProgId,
+    args: [u64; 5],
+) -> Result<Outcome, (RunError, ProgId)> {
     let budget = vm.insn_budget();
     vm.frames.clear();
     let mut it = Interp {
@@ -71,10 +79,13 @@ pub(crate) fn run(vm: &mut Vm, prog: ProgId, args: [u64; 5]) -> Result<Outcome, 
         insns_left: budget,
         stats: Stats::default(),
         depth: 0,
+        cur_prog: prog.0,
     };
     it.m.mem.set_stack_floor(STACK_TOP);
     let mut tail_calls_left = MAX_TAIL_CALLS;
-    let ret = it.call_function(prog.0, 0, args, &mut tail_calls_left, 0)?;
+    let ret = it
+        .call_function(prog.0, 0, args, &mut tail_calls_left, 0)
+        .map_err(|e| (e, ProgId(it.cur_prog)))?;
     it.stats.insns_executed = budget - it.insns_left;
     Ok(Outcome {
         ret,

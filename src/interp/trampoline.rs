@@ -36,6 +36,7 @@ impl Interp<'_> {
             self.run_tracer(t, &args[..n], None, pc)?;
         }
         let ret = self.exec(prog, func, args, tail_calls_left, pc)?;
+        self.cur_prog = prog;
         for &t in fexit.iter() {
             self.run_tracer(t, &args[..n], Some(ret), pc)?;
         }

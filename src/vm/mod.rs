@@ -182,6 +182,7 @@ pub struct Vm {
     insn_budget: u64,
     /// Interpreter frame stack, kept to avoid reallocating per run.
     pub(crate) frames: Vec<crate::interp::Frame>,
+    last_fault: Option<ProgId>,
 }
 
 impl Default for Vm {
@@ -201,6 +202,7 @@ impl Vm {
             attachments: Vec::new(),
             insn_budget: DEFAULT_INSN_BUDGET,
             frames: Vec::new(),
+            last_fault: None,
         }
     }
 
@@ -379,12 +381,24 @@ impl Vm {
             .kind;
         let args = ctx::install(&mut self.machine.mem, kind, ctx)?;
         self.machine.host.begin_run();
-        match engine {
+        self.last_fault = None;
+        let r = match engine {
             Engine::Interp => crate::interp::run(self, prog, args),
-        }
+        };
+        r.map_err(|(e, at)| {
+            self.last_fault = Some(at);
+            e
+        })
     }
 
-    /// Like [`Vm::run`], but the error names the object and program.
+    /// The program that was executing when the last run failed (a tail-called
+    /// or tracing program may differ from the one `run` started).
+    pub fn last_fault_program(&self) -> Option<ProgId> {
+        self.last_fault
+    }
+
+    /// Like [`Vm::run`], but the error names the object and the program that
+    /// was executing when it failed.
     pub fn run_located(
         &mut self,
         prog: ProgId,
@@ -392,7 +406,8 @@ impl Vm {
         engine: Engine,
     ) -> Result<Outcome, Error> {
         self.run(prog, ctx, engine).map_err(|source| {
-            let (object, program) = match self.progs.get(prog.0 as usize) {
+            let at = self.last_fault.unwrap_or(prog);
+            let (object, program) = match self.progs.get(at.0 as usize) {
                 Some(p) => (
                     self.objects[p.object.0 as usize].object.name.clone(),
                     p.name.clone(),
