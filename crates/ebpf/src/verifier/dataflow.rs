@@ -15,9 +15,9 @@
 
 use super::effects::{bit, effects, is_call, Effects, ARG_REGS, TAIL_CALL_HELPER};
 use super::error::VerifyErrorKind;
-use super::layout::successors;
+use super::layout::{rel_target, successors};
 use super::Reject;
-use crate::inst::{AluOp, CallTarget, Inst, Operand, Reg};
+use crate::inst::{AluOp, CallTarget, Inst, LddwKind, Operand, Reg};
 use crate::object::{MapDef, MapKind};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -199,9 +199,7 @@ fn merge_into(
 fn step(f: &FunctionInput, pc: usize, s: &State, flow: &mut FunctionFlow) -> Result<State, Reject> {
     let inst = &f.insts[pc];
     let callee_args = match *inst {
-        Inst::Call(CallTarget::Local(off)) => {
-            (f.callee_args)(super::layout::rel_target(pc, off.into()) as usize)
-        }
+        Inst::Call(CallTarget::Local(off)) => (f.callee_args)(rel_target(pc, off.into()) as usize),
         _ => 0,
     };
     let Effects {
@@ -271,8 +269,8 @@ fn step(f: &FunctionInput, pc: usize, s: &State, flow: &mut FunctionFlow) -> Res
         }
         Inst::Lddw { dst, kind } => {
             out.vals[dst.index()] = match kind {
-                crate::inst::LddwKind::Imm(v) => Val::Const(v as i64),
-                crate::inst::LddwKind::Map { map } => Val::Map(map),
+                LddwKind::Imm(v) => Val::Const(v as i64),
+                LddwKind::Map { map } => Val::Map(map),
                 _ => Val::Unknown,
             };
         }
