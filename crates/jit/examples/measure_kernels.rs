@@ -36,20 +36,16 @@ fn main() {
 
     println!("input: {len} bytes; instructions retired in the rv64 emulator (exact)\n");
     println!(
-        "{:<10} {:<15} {:>10} {:>10} {:>6} {:>8} {:>8}  {}",
-        "kernel", "target", "native", "jit", "ratio", "nat.B", "jit.B", "result"
+        "{:<10} {:<15} {:>10} {:>10} {:>6} {:>8} {:>8}  result",
+        "kernel", "target", "native", "jit", "ratio", "nat.B", "jit.B"
     );
-    for (variant, _) in VARIANTS {
+    for variant @ (target, _) in VARIANTS {
         for kernel in &KERNELS {
-            let m = measure(
-                kernel,
-                VARIANTS.iter().copied().find(|v| v.0 == variant).unwrap(),
-                len,
-            )
-            .unwrap_or_else(|e| panic!("{} {variant}: {e}", kernel.name));
+            let m = measure(kernel, variant, len)
+                .unwrap_or_else(|e| panic!("{} {target}: {e}", kernel.name));
             assert_eq!(
                 m.native.result, m.jit.result,
-                "{} {variant}: native and JIT disagree",
+                "{} {target}: native and JIT disagree",
                 kernel.name
             );
             let ratio = m.ratio();
@@ -65,7 +61,7 @@ fn main() {
                 m.jit_bytes,
                 m.native.result,
             );
-            if listing.as_deref() == Some(kernel.name) && variant == "rv64gc" {
+            if listing.as_deref() == Some(kernel.name) && target == "rv64gc" {
                 println!("{}", m.listing);
             }
         }
