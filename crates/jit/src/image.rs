@@ -12,6 +12,10 @@ pub enum RelocKind {
     Helper(i32),
     /// Address of kfunc `i` (index into `Object::kfuncs`).
     Kfunc(u32),
+    /// Address of the runtime's helper dispatcher for `callx`: a C-ABI
+    /// function `(r1, r2, r3, r4, r5, helper_number) -> r0`; it must reject
+    /// unknown numbers itself.
+    HelperDispatch,
     /// Handle of map `i` (whatever the runtime's helpers expect as `map`).
     MapHandle(u32),
     /// Handle of prog-array map `i`: the address of its prog-array view

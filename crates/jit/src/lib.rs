@@ -76,6 +76,8 @@
 //! [`Reloc`]. Code reaches a slot pc-relatively with `auipc rd; ld rd, lo(rd)`.
 //!
 //! * helper `n` / kfunc `i`: `auipc t1; ld t1; jalr ra, 0(t1); mv a5, a0`.
+//! * `callx r`: `mv a5, r` then the same through the
+//!   [`RelocKind::HelperDispatch`] slot (number = sixth C argument).
 //! * `lddw` of a map handle / map value address: `auipc rd; ld rd` from a
 //!   slot relocated as [`RelocKind::MapHandle`], [`RelocKind::ProgArray`] or
 //!   [`RelocKind::MapValue`]. `lddw` of a function address: `auipc; addi`.
@@ -145,9 +147,8 @@
 //!
 //! # Not lowered (typed [`JitError::Unsupported`])
 //!
-//! * `callx` (helper number in a register) and legacy packet access
-//!   (`ldabs`/`ldind`): both need runtime support (a helper table, the skb
-//!   layout) that does not exist yet.
+//! * legacy packet access (`ldabs`/`ldind`): it needs the runtime's skb
+//!   layout and an abort path, which do not exist yet.
 //! * kfunc arguments are passed as BPF leaves them (32-bit values
 //!   zero-extended); the psABI sign-extension of `int` arguments needs the
 //!   kfunc's BTF prototype, which the JIT does not receive yet.

@@ -5,9 +5,10 @@ use super::Cx;
 use crate::frame::{load64, store64};
 use crate::image::RelocKind;
 use crate::items::{Item, Label};
+use crate::regmap::bpf_reg;
 use crate::regmap::{HELPER_TAIL_CALL, T0, T1, T2, TCC, TCC_SAVED};
 use crate::{JitError, TccScheme, TAIL_CALL_ENTRY_OFFSET};
-use rvbpf_ebpf::inst::CallTarget;
+use rvbpf_ebpf::inst::{CallTarget, Reg as BpfReg};
 use rvbpf_rv64::{AluOp, BranchOp, Imm12, Inst, LoadOp, Reg, ShiftOp};
 
 type Scheme = TccScheme;
@@ -41,11 +42,25 @@ fn park_count(cx: &Cx) -> bool {
     cx.scheme() == Scheme::Reg && cx.frame.tcc.needed
 }
 
+/// `callx reg`: the helper number goes to the dispatcher as the sixth C
+/// argument (a5, free because BPF R0 is clobbered by any call anyway).
+pub fn lower_callx(cx: &mut Cx, reg: BpfReg) {
+    let number = bpf_reg(reg);
+    host_call_with(cx, RelocKind::HelperDispatch, Some(number));
+}
+
 /// `auipc t1; ld t1, slot; jalr ra, 0(t1); mv a5, a0`.
 fn host_call(cx: &mut Cx, kind: RelocKind) {
+    host_call_with(cx, kind, None)
+}
+
+fn host_call_with(cx: &mut Cx, kind: RelocKind, sixth_arg: Option<Reg>) {
     let park = park_count(cx);
     if park {
         cx.mv(TCC_SAVED, TCC);
+    }
+    if let Some(r) = sixth_arg {
+        cx.mv(Reg::A5, r);
     }
     let slot = cx.pool_slot(kind);
     cx.item(Item::PoolLoad { rd: T1, slot });

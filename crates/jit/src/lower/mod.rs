@@ -260,10 +260,10 @@ fn lower_inst(cx: &mut Cx, inst: &Bpf) -> Result<(), JitError> {
             }
             Ok(())
         }
-        Bpf::Callx { .. } => Err(JitError::Unsupported {
-            pc: cx.pc,
-            what: "callx (helper number in a register)",
-        }),
+        Bpf::Callx { reg } => {
+            call::lower_callx(cx, reg);
+            Ok(())
+        }
         Bpf::LoadPacket { .. } => Err(JitError::Unsupported {
             pc: cx.pc,
             what: "legacy packet access (ldabs/ldind)",

@@ -9,6 +9,8 @@ pub const CODE_BASE: u64 = 0x10_0000;
 pub const CODE_STRIDE: u64 = 0x10_0000;
 pub const HOST_BASE: u64 = 0x0100_0000;
 pub const KFUNC_SLOT0: u32 = 1000;
+/// Host slot of the `callx` dispatcher (the helper number is in a5).
+pub const DISPATCH_SLOT: u32 = 1999;
 pub const MAP_BASE: u64 = 0x0200_0000;
 pub const MAP_STRIDE: u64 = 0x1_0000;
 pub const CTX_BASE: u64 = 0x0400_0000;
@@ -43,6 +45,7 @@ pub fn world(images: &[&Image], maps: u32, prog_arrays: &[(u32, u32, usize)]) ->
             let value = match r.kind {
                 RelocKind::Helper(n) => HOST_BASE + 4 * n as u64,
                 RelocKind::Kfunc(i) => HOST_BASE + 4 * (KFUNC_SLOT0 + i) as u64,
+                RelocKind::HelperDispatch => HOST_BASE + 4 * DISPATCH_SLOT as u64,
                 RelocKind::MapHandle(m) | RelocKind::ProgArray(m) => map_addr(m),
                 RelocKind::MapValue { map, offset } => map_addr(map) + offset as u64,
             };
@@ -83,6 +86,16 @@ pub fn world(images: &[&Image], maps: u32, prog_arrays: &[(u32, u32, usize)]) ->
 impl World {
     /// Runs image `k` from its entry with a0 = ctx; returns a0.
     pub fn run(&mut self, k: usize, helper: &mut Helper) -> Result<u64, EmuError> {
+        self.run_with_args(k, &[CTX_BASE], helper)
+    }
+
+    /// Runs image `k` from its entry with `args` in a0..; returns a0.
+    pub fn run_with_args(
+        &mut self,
+        k: usize,
+        args: &[u64],
+        helper: &mut Helper,
+    ) -> Result<u64, EmuError> {
         let sp = STACK_BASE + STACK_SIZE;
         // Callee-saved registers must survive the run (C ABI).
         let canaries: Vec<(rvbpf_rv64::Reg, u64)> = (0..12)
@@ -110,17 +123,15 @@ impl World {
         // a6 holds garbage on entry: the header must initialise it.
         self.hart.set_reg(rvbpf_rv64::Reg::A6, 0xdead_beef);
         let entry = self.entries[k];
-        let r = self.hart.call_with_host::<EmuError>(
-            &mut self.mem,
-            entry,
-            sp,
-            &[CTX_BASE],
-            |n, h, m| {
-                let v = helper(n, h.args(), m);
-                h.set_return_value(v);
-                Ok(())
-            },
-        )?;
+        let r =
+            self.hart
+                .call_with_host::<EmuError>(&mut self.mem, entry, sp, args, |n, h, m| {
+                    let a = h.args();
+                    let n = if n == DISPATCH_SLOT { a[5] as u32 } else { n };
+                    let v = helper(n, a, m);
+                    h.set_return_value(v);
+                    Ok(())
+                })?;
         for &(reg, v) in &canaries {
             assert_eq!(self.hart.reg(reg), v, "{reg} not preserved");
         }
