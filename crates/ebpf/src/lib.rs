@@ -3,14 +3,14 @@
 //! no engine, no runtime state.
 #![forbid(unsafe_code)]
 
-pub mod inst;
-pub mod insn;
-pub mod object;
-pub mod btf;
-pub mod elf;
 pub mod asm;
+pub mod btf;
 pub mod data_file;
 pub mod disasm;
+pub mod elf;
+pub mod insn;
+pub mod inst;
+pub mod object;
 #[cfg(feature = "proptest")]
 pub mod testing;
 pub mod verifier;
