@@ -279,3 +279,15 @@ fn stack_buffers_passed_to_calls_count_towards_the_depth() {
     assert_eq!(p.functions()[0].stack_depth, 112);
     assert_eq!(p.functions()[1].stack_depth, 0);
 }
+
+#[test]
+fn loop_back_to_the_first_instruction() {
+    // pc 2 jumps to 2 + 1 - 3 = 0, the entry point itself.
+    accept("add %r1, 1\nmov %r0, %r1\njlt %r1, 10, -3\nexit");
+}
+
+#[test]
+fn long_and_32_bit_jumps() {
+    // ja32 at pc 1 jumps to 1 + 1 + 1 = 3; jeq32 at pc 0 to 0 + 1 + 2 = 3.
+    accept("jeq32 %r1, 5, +2\nja32 +1\nexit\nmov %r0, 1\nexit");
+}

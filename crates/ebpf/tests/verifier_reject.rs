@@ -453,3 +453,20 @@ fn tail_call_leaves_no_return_value() {
     assert_eq!(err.pc, Some(4));
     assert_eq!(err.kind, K::UninitializedRegister { reg: Reg::R0 });
 }
+
+#[test]
+fn long_jump_leaving_the_function() {
+    // ja32 at pc 1 jumps to 1 + 1 + 100000 = 100002.
+    let (pc, kind) = reject("mov %r0, 0\nja32 +100000\nexit");
+    assert_eq!(pc, Some(1));
+    assert!(
+        matches!(
+            kind,
+            K::JumpOutOfFunction {
+                target: 100_002,
+                ..
+            }
+        ),
+        "{kind:?}"
+    );
+}

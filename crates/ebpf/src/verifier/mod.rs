@@ -12,15 +12,17 @@
 //! * helpers and kfuncs are known to the runtime, map references in `lddw`
 //!   are in range; r10 is never written;
 //! * no register is read before it is written on every path (forward
-//!   dataflow, see [`dataflow`]); after any call r1..r5 are unreadable and
+//!   dataflow, in `dataflow.rs`); after any call r1..r5 are unreadable and
 //!   r0 holds the result, except after `bpf_tail_call`, which returns
-//!   nothing (as in Linux: a failed tail call leaves r0 engine-specific);
+//!   nothing (as in Linux: a failed tail call leaves r0 engine-specific).
+//!   Every program of the bpf_conformance and ubpf suites that is meant to
+//!   run passes under these Linux rules, so they are not relaxed;
 //! * stack accesses at a static offset from r10 (directly or through a
 //!   register holding r10 ± constant) stay inside `[r10-512, r10)`;
 //! * the call graph has no recursion, at most [`MAX_FRAMES`] frames and at
 //!   most [`MAX_STACK`] bytes of stack along any chain, and a subprogram with
 //!   a tail call is only entered while the frames above it use less than
-//!   [`TAIL_CALL_STACK_LIMIT`] bytes (see [`callgraph`]);
+//!   [`TAIL_CALL_STACK_LIMIT`] bytes (in `callgraph.rs`);
 //! * `bpf_tail_call` gets a prog-array map in r2 wherever r2 is statically known.
 //!
 //! # What it deliberately does not do
@@ -35,6 +37,12 @@
 //! `stack_depth` the whole 512 bytes, so such accesses stay inside the frame
 //! the engines reserve. Helper arity is unknown here, so helper arguments are
 //! not checked for initialisation (the runtime's helpers validate them).
+//! Unreachable instructions are allowed (Linux rejects them); they are
+//! decoded and checked structurally but never executed.
+//!
+//! Not yet checked: the Linux rule that a tail-calling subprogram must return
+//! an int according to its BTF prototype, because [`crate::object::FuncInfo`]
+//! does not carry return types.
 
 mod callgraph;
 mod dataflow;
