@@ -5,6 +5,11 @@
 //! `li` of a u32, `andi` with a non-negative mask, `srliw` by 1..31) and adds
 //! the zero-extension only when it is not. W-instructions ignore the upper
 //! input bits, so inputs never need extending.
+//!
+//! Every ALU32 lowering leaves a zero-extended result computed from the low
+//! 32 bits of its inputs only. So when the next instruction (in the same
+//! basic block: not a jump target) is an ALU32 op writing the same
+//! register, this instruction's zero-extension is dead and is left out.
 
 use super::Cx;
 use crate::regmap::{bpf_reg, T1};
@@ -40,7 +45,7 @@ pub fn lower_alu(
             Operand::Reg(s) => alu_reg(cx, is64, op, rd, bpf_reg(s)),
         },
     };
-    if !is64 && !zext_done {
+    if !is64 && !zext_done && !cx.next_rewrites_low32(dst) {
         cx.zext32(rd, rd);
     }
     Ok(())

@@ -27,6 +27,8 @@ pub struct Lowered {
 /// State shared by all lowerings of one program.
 struct Program<'a> {
     facts: &'a ProgramFacts<'a>,
+    /// pcs some jump lands on (block starts).
+    jump_targets: std::collections::HashSet<usize>,
     opts: &'a JitOptions,
     pool: Vec<RelocKind>,
     next_local: u32,
@@ -59,6 +61,14 @@ impl Cx<'_, '_> {
     }
     pub fn item(&mut self, item: Item) {
         self.out.push(item);
+    }
+    /// Is the next instruction an ALU32 operation that overwrites `dst` and
+    /// is reached only from this one (so `dst`'s upper half is dead here)?
+    pub fn next_rewrites_low32(&self, dst: rvbpf_ebpf::inst::Reg) -> bool {
+        let next = self.pc + 1;
+        next < self.facts().functions[self.func].end
+            && !self.prog.jump_targets.contains(&next)
+            && matches!(self.facts().insts[next], Bpf::Alu { is64: false, dst: d, .. } if d == dst)
     }
     pub fn new_label(&mut self) -> Label {
         self.prog.next_local += 1;
@@ -125,6 +135,7 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         .collect::<Result<Vec<_>, _>>()?;
     let mut prog = Program {
         facts,
+        jump_targets: jump_targets(facts.insts),
         opts,
         pool: Vec::new(),
         next_local: 0,
@@ -163,6 +174,20 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         pool: prog.pool,
         frames,
     })
+}
+
+/// Targets of every jump (`ja`, conditional jumps) in the program.
+fn jump_targets(insts: &[Bpf]) -> std::collections::HashSet<usize> {
+    insts
+        .iter()
+        .enumerate()
+        .filter_map(|(pc, i)| match *i {
+            Bpf::Ja { off, .. } => Some(pc as i64 + 1 + off as i64),
+            Bpf::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
+            _ => None,
+        })
+        .filter_map(|t| usize::try_from(t).ok())
+        .collect()
 }
 
 /// The fixed 12-byte header: patch-site nops and the 4-byte tcc init.
