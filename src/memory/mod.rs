@@ -271,22 +271,31 @@ impl Memory {
     }
 
     /// Loads a little-endian value of `size` (1, 2, 4 or 8) bytes, zero-extended.
+    /// (Other sizes are bounds-checked as given and read as their first ≤ 8 bytes.)
     #[inline(always)]
     pub fn load(&mut self, addr: u64, size: usize) -> Result<u64, MemFault> {
+        // Fast path: the region of the previous access, bytes read in place.
+        let r = &self.regions[self.last];
+        if let Some(off) = r.offset_of(addr, size) {
+            return Ok(read_le(&r.data[off..], size));
+        }
         let b = self.slice(addr, size)?;
-        Ok(match size {
-            1 => b[0] as u64,
-            2 => u16::from_le_bytes([b[0], b[1]]) as u64,
-            4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64,
-            _ => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-        })
+        Ok(read_le(b, size))
     }
 
     /// Stores the low `size` (1, 2, 4 or 8) bytes of `value`, little-endian.
     #[inline(always)]
     pub fn store(&mut self, addr: u64, size: usize, value: u64) -> Result<(), MemFault> {
+        let last = self.last;
+        let r = &mut self.regions[last];
+        if r.writable {
+            if let Some(off) = r.offset_of(addr, size) {
+                write_le(&mut r.data[off..], size, value);
+                return Ok(());
+            }
+        }
         let b = self.slice_mut(addr, size)?;
-        b.copy_from_slice(&value.to_le_bytes()[..size]);
+        write_le(b, size, value);
         Ok(())
     }
 
@@ -298,6 +307,39 @@ impl Memory {
         let data = &data[..data.len().min(max)];
         let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
         Ok(data[..end].to_vec())
+    }
+}
+
+/// Little-endian integer of `size` (1, 2, 4, 8) bytes at the start of `b`.
+#[inline(always)]
+fn read_le(b: &[u8], size: usize) -> u64 {
+    match size {
+        1 => b[0] as u64,
+        2 => u16::from_le_bytes([b[0], b[1]]) as u64,
+        4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64,
+        8 => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        // Other widths only come from host callers (helpers): at most 8 bytes count.
+        n => {
+            let k = n.min(8);
+            let mut w = [0u8; 8];
+            w[..k].copy_from_slice(&b[..k]);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
+/// Writes the low `size` bytes of `v` little-endian at the start of `b`.
+#[inline(always)]
+fn write_le(b: &mut [u8], size: usize, v: u64) {
+    match size {
+        1 => b[0] = v as u8,
+        2 => b[..2].copy_from_slice(&(v as u16).to_le_bytes()),
+        4 => b[..4].copy_from_slice(&(v as u32).to_le_bytes()),
+        8 => b[..8].copy_from_slice(&v.to_le_bytes()),
+        n => {
+            let k = n.min(8);
+            b[..k].copy_from_slice(&v.to_le_bytes()[..k]);
+        }
     }
 }
 
@@ -321,6 +363,18 @@ mod tests {
         );
         // Straddling the top of the stack.
         assert!(m.load(STACK_TOP - 4, 8).is_err());
+    }
+
+    #[test]
+    fn odd_sizes_are_checked_and_never_panic() {
+        let mut m = Memory::new();
+        m.set_stack_floor(STACK_TOP - 16);
+        assert!(m.store(STACK_TOP - 3, 3, 0x0102_0304).is_ok());
+        assert_eq!(m.load(STACK_TOP - 3, 3), Ok(0x02_0304));
+        assert!(m.load(STACK_TOP - 2, 3).is_err());
+        // A 16-byte read is bounds-checked as 16 and yields its first 8 bytes (still zero).
+        assert_eq!(m.load(STACK_TOP - 16, 16), Ok(0));
+        assert!(m.load(STACK_TOP - 16, 0).is_ok());
     }
 
     #[test]
