@@ -7,6 +7,7 @@
 //! | [`helpers`] | helper registry (by Linux number), kfuncs (by name), `trace_printk` |
 //! | [`vm`] | the [`Vm`] API: load, lookup, maps, globals, attach, run on an [`Engine`] |
 //! | [`interp`] | the reference interpreter (pre-decoded ops, frames, tail calls, trampolines) |
+//! | [`conformance`] | runner for the `.data` conformance suites on every engine |
 //!
 //! The CLI lives in `src/cli/` and `src/main.rs`; the BPF language (ELF
 //! loader, verifier, assembler) in the `rvbpf-ebpf` crate, re-exported as [`ebpf`].
