@@ -3,22 +3,29 @@
 //! translation of clang's BPF code, their ratio and code sizes.
 //!
 //! ```text
-//! cargo run --release -p rvbpf-jit --example measure_kernels [-- --listing NAME] [-- --len N]
+//! cargo run --release -p rvbpf-jit --example measure_kernels
+//!     [-- [--len N] [--breakdown] [--listing NAME]]
 //! ```
 //!
-//! `--listing NAME` also prints the JIT listing of kernel NAME (rv64gc), to
-//! see which lowering costs the extra instructions.
+//! * `--len N`: input size in bytes (default 1024);
+//! * `--breakdown`: where the JIT's instructions go, by class (alu32
+//!   zero-extensions, jmp32 sign-extensions, constant building, two-address
+//!   copies, frame, work) and the hottest BPF instructions of each kernel;
+//! * `--listing NAME`: the JIT listing of kernel NAME (rv64gc).
 
 #[path = "../benches/kernels_support/mod.rs"]
 mod kernels_support;
 
-use kernels_support::{measure, KERNELS, VARIANTS};
+use kernels_support::attribution::{Attribution, CLASSES};
+use kernels_support::{load_jit, measure, Kernel, Measurement, KERNELS, VARIANTS};
 
 /// Input size used unless `--len` says otherwise: big enough that loop
 /// bodies dominate the prologue/epilogue costs.
 const DEFAULT_LEN: usize = 1024;
 /// The code-quality target from the project plan.
 const TARGET_RATIO: f64 = 1.3;
+/// BPF instructions listed per kernel by `--breakdown`.
+const HOTTEST: usize = 8;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,12 +40,14 @@ fn main() {
             .unwrap_or_else(|_| panic!("--len takes a number, not {v}"))
     });
     let listing = value_of("--listing");
+    let breakdown = args.iter().any(|a| a == "--breakdown");
 
     println!("input: {len} bytes; instructions retired in the rv64 emulator (exact)\n");
     println!(
         "{:<10} {:<15} {:>10} {:>10} {:>6} {:>8} {:>8}  result",
         "kernel", "target", "native", "jit", "ratio", "nat.B", "jit.B"
     );
+    let mut measured = Vec::new();
     for variant @ (target, _) in VARIANTS {
         for kernel in &KERNELS {
             let m = measure(kernel, variant, len)
@@ -64,8 +73,56 @@ fn main() {
             if listing.as_deref() == Some(kernel.name) && target == "rv64gc" {
                 println!("{}", m.listing);
             }
+            measured.push((kernel, m));
         }
         println!();
     }
     println!("! = above the {TARGET_RATIO}x target");
+    if breakdown {
+        for (kernel, m) in &measured {
+            print_breakdown(kernel, m, len);
+        }
+    }
+}
+
+/// Re-runs the JIT side traced and prints its instructions by class, what
+/// the ratio would be without each overhead class, and the hottest BPF
+/// instructions with their expansion.
+fn print_breakdown(kernel: &Kernel, m: &Measurement, len: usize) {
+    let input = (kernel.input)(len);
+    let target = m.target.parse().expect("variant names are targets");
+    let (mut jit, image) = load_jit(kernel, target, &input).expect("loaded before");
+    let (_, offsets) = jit.run_traced().expect("ran before");
+    let b = Attribution::from_listing(&image.listing()).count(offsets);
+    let native = m.native.counters.instructions as f64;
+    let total = m.jit.counters.instructions;
+    println!(
+        "\n== {} {} (native {native}, jit {total})",
+        m.kernel, m.target
+    );
+    let classes: Vec<String> = CLASSES
+        .iter()
+        .map(|c| format!("{c} {}", b.class(c)))
+        .collect();
+    println!("   jit by class: {}", classes.join(", "));
+    if b.unattributed > 0 {
+        println!("   unattributed: {}", b.unattributed);
+    }
+    let without = |classes: &[&str]| {
+        let saved: u64 = classes.iter().map(|c| b.class(c)).sum();
+        (total - saved) as f64 / native
+    };
+    println!(
+        "   ratio {:.2}; without zext {:.2}; without zext+sext {:.2}; \
+         without zext+sext+const {:.2}; without zext+sext+const+copy {:.2}",
+        total as f64 / native,
+        without(&["zext"]),
+        without(&["zext", "sext"]),
+        without(&["zext", "sext", "const"]),
+        without(&["zext", "sext", "const", "copy"]),
+    );
+    for (owner, n, classes) in b.hottest(HOTTEST) {
+        let detail: Vec<String> = classes.iter().map(|(c, k)| format!("{c} {k}")).collect();
+        println!("   {n:>8}  {owner:<40} [{}]", detail.join(", "));
+    }
 }

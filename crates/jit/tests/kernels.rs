@@ -9,6 +9,7 @@
 #[path = "../benches/kernels_support/mod.rs"]
 mod kernels_support;
 
+use kernels_support::attribution::{Attribution, CLASSES};
 use kernels_support::{load_jit, load_native, Kernel, KERNELS, VARIANTS};
 use rvbpf_rv64::Target;
 
@@ -139,4 +140,64 @@ fn call_loop_folds_whole_words() {
     assert_eq!(run_both(k, &[0; 9]), 0x8ff3_4785_799e_5cbd);
     // Fewer than 8 bytes: no call, the result is the length.
     assert_eq!(run_both(k, &[0; 7]), 7);
+}
+
+/// The `--breakdown` of the example must account for every retired JIT
+/// instruction; if the listing format changes under it, this fails.
+#[test]
+fn breakdown_attributes_every_retired_jit_instruction() {
+    for kernel in &KERNELS {
+        let input = (kernel.input)(64);
+        let (mut jit, image) = load_jit(kernel, Target::RV64GC, &input).unwrap();
+        let (run, offsets) = jit.run_traced().unwrap();
+        assert_eq!(
+            offsets.len() as u64,
+            run.counters.instructions,
+            "{}",
+            kernel.name
+        );
+        let b = Attribution::from_listing(&image.listing()).count(offsets);
+        assert_eq!(b.unattributed, 0, "{}\n{}", kernel.name, image.listing());
+        let by_class: u64 = CLASSES.iter().map(|c| b.class(c)).sum();
+        assert_eq!(by_class, run.counters.instructions, "{}", kernel.name);
+        // Every entry runs the header and prologue once at least.
+        assert!(b.class("frame") > 0, "{}", kernel.name);
+    }
+}
+
+/// The classifier on a hand-written listing in the JIT's format.
+#[test]
+fn breakdown_classifies_by_instruction_shape() {
+    let listing = "
+<f> (frame 0 bytes):
+  ; header
+             0: 13 00 00 00  nop
+     0: mov32 %r0, %r1
+             4: 93 17 05 02  slli a5, a0, 32
+             8: 81 93        srli a5, a5, 32
+     1: add32 %r0, 100000
+             a: 37 83 01 00  lui t1, 24
+             e: 1b 03 03 6a  addiw t1, t1, 1696
+            12: bb 87 67 00  addw a5, a5, t1
+     2: mov %r2, %r1
+            16: ae 85        mv a1, a0
+     3: jlt32 %r0, %r2, +0
+            18: 9b 83 07 00  sext.w t2, a5
+            1c: 1b 83 05 00  sext.w t1, a1
+            20: 63 e3 63 00  bltu t2, t1, 0x26
+  ; epilogue
+            24: 3e 85        mv a0, a5
+";
+    let a = Attribution::from_listing(listing);
+    // Run: header nop, pcs 0..3 once each, epilogue mv.
+    let b = a.count([0, 4, 8, 0xa, 0xe, 0x12, 0x16, 0x18, 0x1c, 0x20, 0x24]);
+    assert_eq!(b.unattributed, 0);
+    assert_eq!(b.class("frame"), 2); // nop, epilogue mv
+    assert_eq!(b.class("zext"), 2); // slli/srli pair
+    assert_eq!(b.class("const"), 2); // lui/addiw into t1
+    assert_eq!(b.class("copy"), 1); // mv of a 64-bit mov
+    assert_eq!(b.class("sext"), 2);
+    assert_eq!(b.class("work"), 2); // addw, bltu
+                                    // An offset the listing does not describe is reported, not guessed.
+    assert_eq!(a.count([0x100]).unattributed, 1);
 }

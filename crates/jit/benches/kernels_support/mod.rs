@@ -8,6 +8,7 @@
 //! a0 = buffer address, a1 = buffer length, the result comes back in a0.
 #![allow(dead_code)]
 
+pub mod attribution;
 pub mod bpf;
 pub mod native;
 pub mod reference;
@@ -181,6 +182,16 @@ impl Loaded {
             entry: CODE_BASE + entry,
             len: input.len() as u64,
         })
+    }
+
+    /// Like [`run`](Self::run), also returning the code offset (from
+    /// [`CODE_BASE`]) of every instruction retired, in order.
+    pub fn run_traced(&mut self) -> Result<(Run, Vec<u64>), KernelError> {
+        self.hart.enable_trace(BUDGET as usize);
+        let run = self.run();
+        let trace = self.hart.take_trace().expect("tracing was enabled");
+        let offsets = trace.entries().map(|e| e.pc - CODE_BASE).collect();
+        Ok((run?, offsets))
     }
 
     /// Calls the code once with a0 = buffer, a1 = length.
