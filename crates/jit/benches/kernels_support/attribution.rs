@@ -106,7 +106,7 @@ impl Attribution {
         while i < lines.len() {
             let words: Vec<&str> = lines[i]
                 .text
-                .split(|c: char| c == ' ' || c == ',')
+                .split([' ', ','])
                 .filter(|w| !w.is_empty())
                 .collect();
             let zext_pair = words.first() == Some(&"slli")
