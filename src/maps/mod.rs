@@ -12,7 +12,8 @@
 //!
 //! A map *handle* (what `lddw rX, map` yields) is the VM address of the map's
 //! 32-byte descriptor in the read-only `MAP_DESC` region:
-//! `{ kind u32, key_size u32, value_size u32, max_entries u32, values u64, 0 u64 }`.
+//! `{ max_entries u32, kind u32, key_size u32, value_size u32, values u64, 0 u64 }`
+//! (`max_entries` first, like the header of the JIT's prog-array view).
 
 pub mod hash;
 pub mod prog_array;
@@ -227,14 +228,14 @@ impl Maps {
                 Storage::ProgArray(ProgArrayHandle::new(id, &def.name, max_entries))
             }
         };
-        // Descriptor: kind, key_size, value_size, max_entries, values base.
+        // Descriptor (see the module doc): max_entries, kind, key_size, value_size, values base.
         let kind_num: u32 = match def.kind {
             MapKind::Hash => 1,
             MapKind::Array => 2,
             MapKind::ProgArray => 3,
         };
         let desc = &mut mem.region_mut(REGION_MAP_DESC).data;
-        for w in [kind_num, def.key_size, value_size, max_entries] {
+        for w in [max_entries, kind_num, def.key_size, value_size] {
             desc.extend_from_slice(&w.to_le_bytes());
         }
         desc.extend_from_slice(&(MAPS_BASE + id.0 as u64 * MAP_STRIDE).to_le_bytes());
@@ -402,5 +403,44 @@ impl Maps {
             let off = (addr - r.base) as usize;
             r.data[off..off + map.value_size as usize].to_vec()
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(kind: MapKind, max_entries: u32) -> MapDef {
+        MapDef {
+            name: "m".into(),
+            kind,
+            key_size: 4,
+            value_size: 8,
+            max_entries,
+            global: None,
+            prog_init: vec![],
+        }
+    }
+
+    #[test]
+    fn handles_point_at_descriptors_and_values_at_their_region() {
+        let (mut mem, mut maps) = (Memory::new(), Maps::default());
+        let a = maps.create(&mut mem, &def(MapKind::Array, 3)).unwrap();
+        let h = maps.create(&mut mem, &def(MapKind::Hash, 5)).unwrap();
+        assert_eq!(maps.from_handle(Maps::handle(h)), Some(h));
+        assert_eq!(maps.from_handle(Maps::handle(h) + 4), None);
+        // Descriptor of the hash map: max_entries 5, kind 1 (Linux HASH), sizes, base.
+        let d = Maps::handle(h);
+        assert_eq!(mem.load(d, 4), Ok(5));
+        assert_eq!(mem.load(d + 4, 4), Ok(1));
+        assert_eq!(mem.load(d + 8, 4), Ok(4));
+        assert_eq!(mem.load(d + 12, 4), Ok(8));
+        assert_eq!(mem.load(d + 16, 8), Ok(MAPS_BASE + MAP_STRIDE));
+        // Array value 2 of map 0 sits at MAPS_BASE + 2 * 8.
+        assert_eq!(
+            maps.lookup_addr(a, &2u32.to_le_bytes()),
+            Ok(Some(MAPS_BASE + 16))
+        );
+        assert!(mem.store(d, 4, 0).is_err(), "descriptors are read-only");
     }
 }
