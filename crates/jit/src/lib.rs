@@ -125,7 +125,7 @@
 //!   lwu     t2, 0(a1)       ; max_entries
 //!   bgeu    t1, t2, out
 //!   <count>                 ; reg: a6 itself; stack: ld t0, slot(sp);
-//!                           ; ptr: ld t0, 0(a6 or s6)
+//!                           ; ptr: beqz p, out; ld t0, 0(p), p = a6 or s6
 //!   beqz    count, out      ; budget spent
 //!   sh3add  t1, t1, a1      ; (slli+add without Zba)
 //!   ld      t1, 8(t1)       ; entry[index]
@@ -149,6 +149,10 @@
 //!
 //! * legacy packet access (`ldabs`/`ldind`): it needs the runtime's skb
 //!   layout and an abort path, which do not exist yet.
+//! * a function whose address is taken (`lddw` func, callbacks) is entered
+//!   by its caller at offset 0, so the header starts a fresh count (`reg`,
+//!   `stack`) or a null counter pointer (`ptr`, whose tail calls then fail):
+//!   tail calls from callbacks do not share the run's budget.
 //! * kfunc arguments are passed as BPF leaves them (32-bit values
 //!   zero-extended); the psABI sign-extension of `int` arguments needs the
 //!   kfunc's BTF prototype, which the JIT does not receive yet.

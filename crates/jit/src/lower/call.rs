@@ -149,6 +149,9 @@ fn tail_call(cx: &mut Cx) -> Result<(), JitError> {
             T0
         }
         Scheme::Ptr => {
+            // A callback entered at offset 0 by a helper (lddw func) has no
+            // counter (a6 = 0): its tail calls fail instead of faulting.
+            branch(cx, BranchOp::Beq, ptr, Reg::ZERO);
             cx.push(load64(T0, ptr, 0));
             T0
         }
