@@ -14,7 +14,7 @@
 //! ]);
 //! let prog = Program {
 //!     name: "answer".into(), section: "raw".into(), kind: ProgKind::Other, insns,
-//!     functions: vec![FuncInfo { name: "answer".into(), start: 0, arg_count: Some(1) }],
+//!     functions: vec![FuncInfo { name: "answer".into(), start: 0, arg_count: Some(1), ..Default::default() }],
 //! };
 //! let mut vm = Vm::new();
 //! let obj = vm.load_object(Object { name: "doc".into(), programs: vec![prog], ..Default::default() }).unwrap();

@@ -76,6 +76,9 @@ pub struct FuncInfo {
     pub start: usize,
     /// Argument count from the BTF prototype, if known (trampolines need it).
     pub arg_count: Option<u8>,
+    /// Whether the BTF prototype returns an integer or enum (`None` without
+    /// BTF). The verifier requires it of subprograms containing a tail call.
+    pub returns_int: Option<bool>,
 }
 
 /// What a program is for; decides its context and how it may be attached.

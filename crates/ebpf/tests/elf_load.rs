@@ -19,6 +19,8 @@ fn func(name: &str, start: usize, args: u8) -> FuncInfo {
         name: name.to_string(),
         start,
         arg_count: Some(args),
+        // Every function of these fixtures returns an int.
+        returns_int: Some(true),
     }
 }
 
@@ -404,6 +406,7 @@ fn without_btf_vars_come_from_symbols_and_arg_counts_are_unknown() {
         name: name.to_string(),
         start,
         arg_count: None,
+        returns_int: None,
     };
     assert_eq!(
         p.functions,

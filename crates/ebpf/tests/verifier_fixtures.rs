@@ -140,6 +140,16 @@ fn tail_calling_subprogram_under_224_and_256_bytes() {
 }
 
 #[test]
+fn tail_call_in_a_void_subprogram() {
+    // reject_tail_call_void_subprog.c: `static void subprog_tail(...)` tail-calls.
+    let e = program("reject_tail_call_void_subprog.o", "entry").unwrap_err();
+    assert!(
+        matches!(e.kind, K::TailCallInNonIntFunction { ref function } if function == "subprog_tail"),
+        "{e}"
+    );
+}
+
+#[test]
 fn tail_call_through_an_array_map() {
     let e = program("reject_tail_call_non_prog_array.o", "entry").unwrap_err();
     assert!(

@@ -470,3 +470,30 @@ fn long_jump_leaving_the_function() {
         "{kind:?}"
     );
 }
+
+#[test]
+fn tail_call_in_a_subprogram_not_returning_int() {
+    // t = pcs 3..9, its tail call at pc 6 (lddw at 3-4, mov at 5).
+    let text = "mov %r0, 0\ncall local t\nexit\n\
+                t:\nlddw %r2, map:0\nmov %r3, 0\ncall 12\nmov %r0, 0\nexit";
+    let mut obj = object(text);
+    obj.maps = vec![map("jmp", MapKind::ProgArray)];
+    obj.programs[0].functions[1].returns_int = Some(false);
+    let err = verify_obj(&obj, 1).unwrap_err();
+    assert_eq!(err.pc, Some(6));
+    assert_eq!(
+        err.kind,
+        K::TailCallInNonIntFunction {
+            function: "t".into()
+        }
+    );
+    // Returning an int, or no BTF at all, is fine; so is a void entry function.
+    for ret in [Some(true), None] {
+        obj.programs[0].functions[1].returns_int = ret;
+        verify_obj(&obj, 1).unwrap();
+    }
+    let mut obj = object("lddw %r2, map:0\nmov %r3, 0\ncall 12\nmov %r0, 0\nexit");
+    obj.maps = vec![map("jmp", MapKind::ProgArray)];
+    obj.programs[0].functions[0].returns_int = Some(false);
+    verify_obj(&obj, 1).unwrap();
+}

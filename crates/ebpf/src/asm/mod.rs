@@ -250,6 +250,7 @@ fn build_object(
         name: "main".to_string(),
         start: 0,
         arg_count: None,
+        returns_int: None,
     }];
     for (start, label) in call_targets {
         // Out-of-range targets are left for the verifier to report.
@@ -260,6 +261,7 @@ fn build_object(
             name: label.unwrap_or_else(|| format!("sub_{start}")),
             start,
             arg_count: None,
+            returns_int: None,
         });
     }
     functions.sort_by_key(|f| f.start);

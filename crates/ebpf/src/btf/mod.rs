@@ -186,6 +186,29 @@ impl Btf {
             _ => None,
         }
     }
+
+    /// Whether the function named `name` (as for [`Btf::func_arg_count`])
+    /// returns an integer or enum, looking through typedefs and qualifiers;
+    /// `void`, pointers and aggregates are not.
+    pub fn func_returns_int(&self, name: &str) -> Option<bool> {
+        let (_, func) = self.find(
+            name,
+            |k| matches!(k, BtfKind::Func { linkage, .. } if *linkage != Linkage::Extern),
+        )?;
+        let BtfKind::Func { proto, .. } = func.kind else {
+            return None;
+        };
+        let BtfKind::FuncProto { ret, .. } = self.get(proto)?.kind else {
+            return None;
+        };
+        let ret = self.skip_modifiers(ret).ok()?;
+        Some(self.get(ret).is_some_and(|t| {
+            matches!(
+                t.kind,
+                BtfKind::Int { .. } | BtfKind::Enum { .. } | BtfKind::Enum64 { .. }
+            )
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -193,6 +193,7 @@ impl Linker<'_, '_> {
                 name: f.name.clone(),
                 start: *at,
                 arg_count: self.arg_count(&f.name),
+                returns_int: self.btf.and_then(|b| b.func_returns_int(&f.name)),
             })
             .collect();
         let section = self.view.sections[entry.section].name.clone();

@@ -107,6 +107,11 @@ pub enum VerifyErrorKind {
     TailCallMapNotProgArray { map: String, kind: String },
     #[error("a tail call needs a prog-array map in r2, but r2 holds {what}")]
     TailCallNotAMap { what: &'static str },
+    #[error(
+        "function `{function}` contains a tail call but its BTF prototype does not return \
+         an int; the tail callee's return value has to become its return value"
+    )]
+    TailCallInNonIntFunction { function: String },
 }
 
 impl VerifyErrorKind {

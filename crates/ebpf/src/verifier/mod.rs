@@ -23,7 +23,9 @@
 //!   most [`MAX_STACK`] bytes of stack along any chain, and a subprogram with
 //!   a tail call is only entered while the frames above it use less than
 //!   [`TAIL_CALL_STACK_LIMIT`] bytes (in `callgraph.rs`);
-//! * `bpf_tail_call` gets a prog-array map in r2 wherever r2 is statically known.
+//! * `bpf_tail_call` gets a prog-array map in r2 wherever r2 is statically
+//!   known, and a subprogram containing one returns an int according to its
+//!   BTF prototype (when there is one).
 //!
 //! # What it deliberately does not do
 //!
@@ -39,10 +41,6 @@
 //! not checked for initialisation (the runtime's helpers validate them).
 //! Unreachable instructions are allowed (Linux rejects them); they are
 //! decoded and checked structurally but never executed.
-//!
-//! Not yet checked: the Linux rule that a tail-calling subprogram must return
-//! an int according to its BTF prototype, because [`crate::object::FuncInfo`]
-//! does not carry return types.
 
 mod callgraph;
 mod dataflow;
@@ -244,6 +242,7 @@ fn check(
 
     let mut names = Vec::with_capacity(starts.len());
     let mut btf_args = Vec::with_capacity(starts.len());
+    let mut returns_int = Vec::with_capacity(starts.len());
     for &start in &starts {
         let info = prog.functions.iter().find(|f| f.start == start);
         names.push(match info {
@@ -252,6 +251,7 @@ fn check(
             None => format!("sub_{start}"),
         });
         btf_args.push(info.and_then(|f| f.arg_count));
+        returns_int.push(info.and_then(|f| f.returns_int));
     }
     for (f, &start) in starts.iter().enumerate() {
         layout::check_jumps(&insts, &names[f], start, ends[f])?;
@@ -269,7 +269,19 @@ fn check(
                     let target = layout::rel_target(pc, off.into()) as usize;
                     calls[f].push((pc, func_index(target)));
                 }
-                Inst::Call(CallTarget::Helper(TAIL_CALL_HELPER)) => has_tail_call[f] = true,
+                Inst::Call(CallTarget::Helper(TAIL_CALL_HELPER)) => {
+                    // The tail callee's return value becomes this function's,
+                    // so a subprogram must return an int (Linux, from BTF).
+                    if f != 0 && returns_int[f] == Some(false) {
+                        return Err(Reject::at(
+                            pc,
+                            VerifyErrorKind::TailCallInNonIntFunction {
+                                function: names[f].clone(),
+                            },
+                        ));
+                    }
+                    has_tail_call[f] = true;
+                }
                 _ => {}
             }
             makes_calls[f] |= effects::is_call(inst);
