@@ -40,7 +40,6 @@ fn tail_call_needs_prog_array() {
 }
 
 #[test]
-#[ignore = "the verifier does not check BTF return types of tail-calling subprograms yet"]
 fn tail_call_subprog_must_return_int() {
     // No specific error kind exists yet: any verifier rejection will do.
     expect_rejected("reject_tail_call_void_subprog", |_| true);
