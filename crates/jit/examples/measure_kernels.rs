@@ -105,6 +105,11 @@ fn print_breakdown(kernel: &Kernel, m: &Measurement, len: usize) {
         .map(|c| format!("{c} {}", b.class(c)))
         .collect();
     println!("   jit by class: {}", classes.join(", "));
+    println!(
+        "   BPF instructions executed: {} ({:.2}x native: the ratio a one-to-one translation would give)",
+        b.bpf_executed,
+        b.bpf_executed as f64 / native
+    );
     if b.unattributed > 0 {
         println!("   unattributed: {}", b.unattributed);
     }

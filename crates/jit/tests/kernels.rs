@@ -198,6 +198,7 @@ fn breakdown_classifies_by_instruction_shape() {
     assert_eq!(b.class("copy"), 1); // mv of a 64-bit mov
     assert_eq!(b.class("sext"), 2);
     assert_eq!(b.class("work"), 2); // addw, bltu
-                                    // An offset the listing does not describe is reported, not guessed.
+    assert_eq!(b.bpf_executed, 4); // pcs 0, 1, 2, 3
+                                   // An offset the listing does not describe is reported, not guessed.
     assert_eq!(a.count([0x100]).unattributed, 1);
 }

@@ -26,6 +26,9 @@ struct Site {
     class: &'static str,
     /// Index into `Attribution::owners`.
     owner: usize,
+    /// First instruction emitted for a BPF instruction: retiring it means
+    /// one execution of that BPF instruction.
+    starts_bpf_insn: bool,
 }
 
 /// The listing of an image, parsed into per-offset classes and owners.
@@ -120,6 +123,7 @@ impl Attribution {
                     Site {
                         class,
                         owner: index,
+                        starts_bpf_insn: at == 0 && !is_frame,
                     },
                 );
             };
@@ -161,6 +165,7 @@ impl Attribution {
         for offset in offsets {
             match self.sites.get(&offset) {
                 Some(site) => {
+                    b.bpf_executed += u64::from(site.starts_bpf_insn);
                     *b.by_class.entry(site.class).or_default() += 1;
                     *b.by_owner
                         .entry(self.owners[site.owner].clone())
@@ -182,6 +187,9 @@ pub struct Breakdown {
     /// owner → class → count.
     pub by_owner: BTreeMap<String, BTreeMap<&'static str, u64>>,
     pub unattributed: u64,
+    /// BPF instructions executed (those the JIT emitted code for): what a
+    /// one-to-one translation would retire.
+    pub bpf_executed: u64,
 }
 
 impl Breakdown {
