@@ -79,6 +79,30 @@ impl Image {
         self.functions[0].offset
     }
 
+    /// The code with every relocation applied: `resolve` gives the 8-byte
+    /// value of each pool slot (helper/kfunc/dispatcher address, map handle,
+    /// prog-array view address, map value address). The result runs at any
+    /// address (the code is position-independent).
+    pub fn linked(&self, mut resolve: impl FnMut(&RelocKind) -> u64) -> Vec<u8> {
+        let mut code = self.code.clone();
+        for r in &self.relocs {
+            code[r.offset..r.offset + 8].copy_from_slice(&resolve(&r.kind).to_le_bytes());
+        }
+        code
+    }
+
+    /// The BPF pc whose lowering contains code offset `offset` (for
+    /// attributing a fault to an instruction); `None` in headers,
+    /// prologues, epilogues, padding and the pool.
+    pub fn pc_at(&self, offset: usize) -> Option<usize> {
+        let i = self.spans.partition_point(|s| s.end <= offset);
+        let span = self.spans.get(i).filter(|s| s.start <= offset)?;
+        match span.owner {
+            Owner::Insn(pc) => Some(pc),
+            _ => None,
+        }
+    }
+
     /// Annotated listing: each function's header, prologue, every BPF
     /// instruction followed by the RV64 instructions it became (offset,
     /// bytes, text from rv64's printer), the epilogue, then the pool.

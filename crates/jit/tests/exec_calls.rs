@@ -215,3 +215,25 @@ fn budget_survives_helper_calls_in_a_tail_calling_subprogram() {
         }
     }
 }
+
+#[test]
+fn a_fault_is_attributed_to_its_bpf_pc() {
+    // pc 2 loads through a null pointer; the emulator faults there.
+    let src = "mov %r0, 1\nmov %r2, 0\nldxdw %r0, [%r2+8]\nexit";
+    for t in TARGETS {
+        let image = compile_text(src, &[], &opts(t, Default::default()));
+        let mut w = world(&[&image], 0, &[]);
+        let err = w.run(0, &mut |_, _, _| 0).unwrap_err();
+        let rvbpf_rv64::emu::EmuError::Fault { pc, addr, .. } = err else {
+            panic!("{t}: expected a fault, got {err}");
+        };
+        assert_eq!(addr, 8);
+        let offset = (pc - common::emu::CODE_BASE) as usize;
+        assert_eq!(image.pc_at(offset), Some(2), "{t}");
+        assert_eq!(
+            image.pc_map[2], offset,
+            "{t}: the load is the first instruction of pc 2"
+        );
+        assert_eq!(image.pc_at(0), None, "{t}: the header belongs to no pc");
+    }
+}

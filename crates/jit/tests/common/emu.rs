@@ -40,17 +40,13 @@ pub fn world(images: &[&Image], maps: u32, prog_arrays: &[(u32, u32, usize)]) ->
         .map(|k| CODE_BASE + CODE_STRIDE * k as u64)
         .collect();
     for (k, image) in images.iter().enumerate() {
-        let mut code = image.code.clone();
-        for r in &image.relocs {
-            let value = match r.kind {
-                RelocKind::Helper(n) => HOST_BASE + 4 * n as u64,
-                RelocKind::Kfunc(i) => HOST_BASE + 4 * (KFUNC_SLOT0 + i) as u64,
-                RelocKind::HelperDispatch => HOST_BASE + 4 * DISPATCH_SLOT as u64,
-                RelocKind::MapHandle(m) | RelocKind::ProgArray(m) => map_addr(m),
-                RelocKind::MapValue { map, offset } => map_addr(map) + offset as u64,
-            };
-            code[r.offset..r.offset + 8].copy_from_slice(&value.to_le_bytes());
-        }
+        let code = image.linked(|kind| match *kind {
+            RelocKind::Helper(n) => HOST_BASE + 4 * n as u64,
+            RelocKind::Kfunc(i) => HOST_BASE + 4 * (KFUNC_SLOT0 + i) as u64,
+            RelocKind::HelperDispatch => HOST_BASE + 4 * DISPATCH_SLOT as u64,
+            RelocKind::MapHandle(m) | RelocKind::ProgArray(m) => map_addr(m),
+            RelocKind::MapValue { map, offset } => map_addr(map) + offset as u64,
+        });
         mem.add_region(
             format!("code{k}"),
             entries[k] + image.entry() as u64,
