@@ -163,3 +163,37 @@ fn the_rule_applies_only_to_the_function_holding_the_tail_call() {
     // a (no tail call, 0 bytes) is entered under 496 bytes; it only calls a helper.
     accept("stb [%r10-496], 0\ncall local a\nexit\na:\ncall 6\nexit");
 }
+
+#[test]
+fn callbacks_run_on_top_of_the_frame_that_takes_their_address() {
+    // main (496 bytes) takes cb's address at pcs 1-2; cb uses 32 bytes: a
+    // helper running cb from main makes a 528-byte chain.
+    let text = "stb [%r10-496], 0\nlddw %r2, func:cb\nmov %r0, 0\nexit\n\
+                cb:\nstb [%r10-32], 0\nmov %r0, 0\nexit";
+    let (pc, kind) = reject(text);
+    assert_eq!(pc, Some(1));
+    assert_eq!(
+        kind,
+        K::StackTooLarge {
+            chain: "`main` -> `cb`".into(),
+            bytes: 528,
+            max: 512
+        }
+    );
+    // 480 + 32 = 512 fits; cb is listed as a callback, not a callee.
+    let p = accept(&text.replace("496", "480"));
+    assert_eq!(p.functions()[0].callbacks, [1]);
+    assert!(p.functions()[0].callees.is_empty());
+}
+
+#[test]
+fn a_callback_taking_its_own_address_is_recursion() {
+    // cb = pcs 4..8 takes its own address at pcs 4-5.
+    let (pc, kind) =
+        reject("lddw %r2, func:cb\nmov %r0, 0\nexit\ncb:\nlddw %r2, func:cb\nmov %r0, 0\nexit");
+    assert_eq!(pc, Some(4));
+    assert!(
+        matches!(kind, K::Recursion { ref function, .. } if function == "cb"),
+        "{kind:?}"
+    );
+}

@@ -53,6 +53,7 @@ fn check_facts(p: &VerifiedProgram) {
         assert!(func.stack_depth <= 512 && func.stack_depth % 16 == 0);
         assert!(func.arg_count <= 5);
         assert!(func.callees.iter().all(|&c| c < f.len() && c != i));
+        assert!(func.callbacks.iter().all(|&c| c < f.len() && c != i));
         assert!(!func.has_tail_call || func.tail_call_reachable);
         assert!(func.has_tail_call || func.makes_calls || !func.tail_call_reachable);
         assert!(!func.makes_helper_calls || func.makes_calls);

@@ -5,8 +5,11 @@
 //! (a tail call replaces only the current frame, so up to 33 chained tail
 //! calls keep the callers' frames alive).
 
+use super::effects::{is_call, TAIL_CALL_HELPER};
 use super::error::VerifyErrorKind;
+use super::layout::rel_target;
 use super::Reject;
+use crate::inst::{CallTarget, Inst, LddwKind};
 
 /// Most frames (the entry function plus nested bpf2bpf calls) on one chain.
 pub const MAX_FRAMES: usize = 8;
@@ -17,6 +20,85 @@ pub const TAIL_CALL_STACK_LIMIT: u32 = 256;
 
 /// One function's outgoing bpf2bpf calls: (pc of the call, callee index).
 pub type CallSites = Vec<(usize, usize)>;
+
+/// The program split into functions (index 0 is the entry).
+pub struct Functions<'a> {
+    pub insts: &'a [Inst],
+    pub starts: &'a [usize],
+    pub ends: &'a [usize],
+    pub names: &'a [String],
+    /// From BTF, per function (`None` when unknown).
+    pub returns_int: &'a [Option<bool>],
+}
+
+impl Functions<'_> {
+    /// Index of the function containing `pc`.
+    pub fn index_of(&self, pc: usize) -> usize {
+        self.starts.partition_point(|&s| s <= pc).saturating_sub(1)
+    }
+}
+
+/// What the instructions of each function say about calls.
+pub struct CallScan {
+    /// bpf2bpf calls.
+    pub calls: Vec<CallSites>,
+    /// Functions whose address a `lddw` takes: callbacks a helper may run
+    /// on top of the current frame.
+    pub callbacks: Vec<CallSites>,
+    pub has_tail_call: Vec<bool>,
+    pub makes_calls: Vec<bool>,
+    pub makes_helper_calls: Vec<bool>,
+}
+
+/// Collects call sites and call properties of every function, rejecting a
+/// tail call in a subprogram whose BTF prototype does not return an int (the
+/// tail callee's return value becomes the subprogram's; a Linux rule).
+pub fn scan(funcs: &Functions) -> Result<CallScan, Reject> {
+    let n = funcs.starts.len();
+    let mut scan = CallScan {
+        calls: vec![Vec::new(); n],
+        callbacks: vec![Vec::new(); n],
+        has_tail_call: vec![false; n],
+        makes_calls: vec![false; n],
+        makes_helper_calls: vec![false; n],
+    };
+    for f in 0..n {
+        for pc in funcs.starts[f]..funcs.ends[f] {
+            let inst = &funcs.insts[pc];
+            match *inst {
+                Inst::Call(CallTarget::Local(off)) => {
+                    let callee = funcs.index_of(rel_target(pc, off.into()) as usize);
+                    scan.calls[f].push((pc, callee));
+                }
+                Inst::Lddw {
+                    kind: LddwKind::Func { offset },
+                    ..
+                } => {
+                    let callee = funcs.index_of(rel_target(pc, offset.into()) as usize);
+                    scan.callbacks[f].push((pc, callee));
+                }
+                Inst::Call(CallTarget::Helper(TAIL_CALL_HELPER)) => {
+                    if f != 0 && funcs.returns_int[f] == Some(false) {
+                        return Err(Reject::at(
+                            pc,
+                            VerifyErrorKind::TailCallInNonIntFunction {
+                                function: funcs.names[f].clone(),
+                            },
+                        ));
+                    }
+                    scan.has_tail_call[f] = true;
+                }
+                _ => {}
+            }
+            scan.makes_calls[f] |= is_call(inst);
+            scan.makes_helper_calls[f] |= matches!(
+                inst,
+                Inst::Call(CallTarget::Helper(_) | CallTarget::Kfunc(_)) | Inst::Callx { .. }
+            );
+        }
+    }
+    Ok(scan)
+}
 
 fn chain_text(names: &[String], chain: &[usize]) -> String {
     chain

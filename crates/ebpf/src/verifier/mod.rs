@@ -90,6 +90,10 @@ pub struct FunctionFacts {
     pub arg_count: u8,
     /// Indices of the functions it calls (bpf2bpf), sorted, without repeats.
     pub callees: Vec<usize>,
+    /// Indices of the functions whose address it takes with `lddw` (callbacks
+    /// for helpers), sorted, without repeats. They count as called from this
+    /// function for the recursion, frame and stack limits.
+    pub callbacks: Vec<usize>,
     /// Contains any call: helper, kfunc, local or callx.
     pub makes_calls: bool,
     /// Contains a call that leaves BPF code: helper, kfunc or callx.
@@ -238,7 +242,6 @@ fn check(
         .copied()
         .chain([insts.len()])
         .collect();
-    let func_index = |pc: usize| starts.partition_point(|&s| s <= pc) - 1;
 
     let mut names = Vec::with_capacity(starts.len());
     let mut btf_args = Vec::with_capacity(starts.len());
@@ -257,41 +260,23 @@ fn check(
         layout::check_jumps(&insts, &names[f], start, ends[f])?;
     }
 
-    // Call sites and simple per-function properties, from all instructions.
-    let mut calls: Vec<CallSites> = vec![Vec::new(); starts.len()];
-    let mut has_tail_call = vec![false; starts.len()];
-    let mut makes_calls = vec![false; starts.len()];
-    let mut makes_helper_calls = vec![false; starts.len()];
-    for (f, &start) in starts.iter().enumerate() {
-        for (pc, inst) in insts.iter().enumerate().take(ends[f]).skip(start) {
-            match *inst {
-                Inst::Call(CallTarget::Local(off)) => {
-                    let target = layout::rel_target(pc, off.into()) as usize;
-                    calls[f].push((pc, func_index(target)));
-                }
-                Inst::Call(CallTarget::Helper(TAIL_CALL_HELPER)) => {
-                    // The tail callee's return value becomes this function's,
-                    // so a subprogram must return an int (Linux, from BTF).
-                    if f != 0 && returns_int[f] == Some(false) {
-                        return Err(Reject::at(
-                            pc,
-                            VerifyErrorKind::TailCallInNonIntFunction {
-                                function: names[f].clone(),
-                            },
-                        ));
-                    }
-                    has_tail_call[f] = true;
-                }
-                _ => {}
-            }
-            makes_calls[f] |= effects::is_call(inst);
-            makes_helper_calls[f] |= matches!(
-                inst,
-                &Inst::Call(CallTarget::Helper(_) | CallTarget::Kfunc(_)) | &Inst::Callx { .. }
-            );
-        }
-    }
-    let order = callgraph::postorder(&calls, &names)?;
+    let functions = callgraph::Functions {
+        insts: &insts,
+        starts: &starts,
+        ends: &ends,
+        names: &names,
+        returns_int: &returns_int,
+    };
+    let scan = callgraph::scan(&functions)?;
+    let calls = &scan.calls;
+    // For recursion, frame and stack limits a function's callbacks (helpers
+    // run them on top of its frame) count like the functions it calls.
+    let edges: Vec<CallSites> = calls
+        .iter()
+        .zip(&scan.callbacks)
+        .map(|(c, b)| c.iter().chain(b).copied().collect())
+        .collect();
+    let order = callgraph::postorder(&edges, &names)?;
 
     // Dataflow, callees first so that callers know their argument counts.
     let entry_args = env.entry_args.min(5);
@@ -308,7 +293,7 @@ fn check(
         } else {
             arg_bits(btf_args[f].unwrap_or(5))
         };
-        let callee_args = |pc: usize| args_read[func_index(pc)];
+        let callee_args = |pc: usize| args_read[functions.index_of(pc)];
         let flow = dataflow::analyse(&dataflow::FunctionInput {
             insts: &insts,
             name: &names[f],
@@ -330,8 +315,9 @@ fn check(
             flow.max_stack.div_ceil(16) * 16
         };
     }
-    callgraph::check_chains(&calls, &names, &stack_depth, &has_tail_call, &order)?;
-    let reachable = callgraph::tail_call_reachable(&calls, &has_tail_call, &order);
+    let has_tail_call = &scan.has_tail_call;
+    callgraph::check_chains(&edges, &names, &stack_depth, has_tail_call, &order)?;
+    let reachable = callgraph::tail_call_reachable(calls, has_tail_call, &order);
 
     let functions = (0..starts.len())
         .map(|f| {
@@ -339,7 +325,7 @@ fn check(
             for (pc, inst) in insts.iter().enumerate().take(ends[f]).skip(starts[f]) {
                 let callee_args = match *inst {
                     Inst::Call(CallTarget::Local(off)) => {
-                        args_read[func_index(layout::rel_target(pc, off.into()) as usize)]
+                        args_read[functions.index_of(layout::rel_target(pc, off.into()) as usize)]
                     }
                     _ => 0,
                 };
@@ -347,18 +333,22 @@ fn check(
                 regs_read |= e.reads | e.may_read;
                 regs_written |= e.writes;
             }
-            let mut callees: Vec<usize> = calls[f].iter().map(|&(_, g)| g).collect();
-            callees.sort_unstable();
-            callees.dedup();
+            let targets = |sites: &CallSites| {
+                let mut v: Vec<usize> = sites.iter().map(|&(_, g)| g).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
             FunctionFacts {
                 name: names[f].clone(),
                 start: starts[f],
                 end: ends[f],
                 stack_depth: stack_depth[f],
                 arg_count: arg_count[f],
-                callees,
-                makes_calls: makes_calls[f],
-                makes_helper_calls: makes_helper_calls[f],
+                callees: targets(&calls[f]),
+                callbacks: targets(&scan.callbacks[f]),
+                makes_calls: scan.makes_calls[f],
+                makes_helper_calls: scan.makes_helper_calls[f],
                 has_tail_call: has_tail_call[f],
                 tail_call_reachable: reachable[f],
                 regs_read,
