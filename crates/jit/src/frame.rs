@@ -224,6 +224,7 @@ mod tests {
             stack_depth: 0,
             arg_count: 1,
             callees: vec![],
+            callbacks: vec![],
             makes_calls: false,
             makes_helper_calls: false,
             has_tail_call: false,
