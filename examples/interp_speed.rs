@@ -2,10 +2,11 @@
 //! and solana-sbpf's interpreters on the same eBPF programs (see
 //! `benches/interp_support/programs.rs`), and the speed ratios
 //! (`x` > 1 means rvbpf is faster). Each engine's result is checked against
-//! a Rust model first. Best of `reps` runs each (default 5).
+//! a Rust model first. Best of `reps` runs each (default 5); a second
+//! argument runs only the programs whose name contains it (for profiling).
 //!
 //! ```text
-//! cargo run --release --example interp_speed [reps]
+//! cargo run --release --example interp_speed [reps [program]]
 //! ```
 
 #[path = "../benches/interp_support/mod.rs"]
@@ -25,10 +26,9 @@ fn best_time<T>(reps: usize, mut run: impl FnMut() -> T) -> f64 {
 }
 
 fn main() {
-    let reps: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let mut args = std::env::args().skip(1);
+    let reps: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let only = args.next().unwrap_or_default();
     println!(
         "{:<8} {:>9} {:>10} {:>10} {:>10} {:>9} {:>11} {:>11}",
         "program",
@@ -41,6 +41,9 @@ fn main() {
         "sbpf/rvbpf"
     );
     for program in interp_support::programs() {
+        if !program.name().contains(only.as_str()) {
+            continue;
+        }
         let mut e = program.engines();
         let ours = best_time(reps, || e.ours.run());
         let rbpf = best_time(reps, || e.rbpf.run());
