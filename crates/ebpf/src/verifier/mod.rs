@@ -73,7 +73,7 @@ pub struct VerifyEnv<'a> {
 }
 
 /// Facts about one function of a verified program, for the engines.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FunctionFacts {
     /// Name from the object's function table, else `sub_<pc>` (the entry
     /// function falls back to the program name).
