@@ -37,9 +37,9 @@ fn undecodable_slot_is_reported_at_its_pc() {
         err.kind,
         K::Decode(DecodeError::UnknownOpcode { pc: 1, opc: 0xff })
     );
-    assert!(
-        err.to_string().starts_with("program `main`, pc 1: "),
-        "{err}"
+    assert_eq!(
+        err.to_string(),
+        "program `main`, pc 1: invalid instruction: unknown opcode 0xff"
     );
 
     // mov r11, 0: there is no r11.

@@ -31,8 +31,8 @@ impl fmt::Display for VerifyError {
 pub enum VerifyErrorKind {
     #[error("the object has no program number {index} (it has {count})")]
     NoSuchProgram { index: usize, count: usize },
-    /// The raw instruction stream is malformed (the pc is in the error too).
-    #[error("invalid instruction: {0}")]
+    /// The raw instruction stream is malformed.
+    #[error("invalid instruction: {}", decode_reason(.0))]
     Decode(DecodeError),
     #[error("the program has no instructions")]
     EmptyProgram,
@@ -112,6 +112,16 @@ pub enum VerifyErrorKind {
          an int; the tail callee's return value has to become its return value"
     )]
     TailCallInNonIntFunction { function: String },
+}
+
+/// A decode error's message without its leading `pc N: ` (the verifier's
+/// own message already names the pc).
+fn decode_reason(e: &DecodeError) -> String {
+    let text = e.to_string();
+    match text.split_once(": ") {
+        Some((pc, reason)) if pc.starts_with("pc ") => reason.to_string(),
+        _ => text,
+    }
 }
 
 impl VerifyErrorKind {

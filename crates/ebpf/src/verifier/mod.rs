@@ -319,7 +319,7 @@ fn check(
     callgraph::check_chains(&edges, &names, &stack_depth, has_tail_call, &order)?;
     let reachable = callgraph::tail_call_reachable(calls, has_tail_call, &order);
 
-    let functions = (0..starts.len())
+    let facts = (0..starts.len())
         .map(|f| {
             let (mut regs_read, mut regs_written) = (0u16, 0u16);
             for (pc, inst) in insts.iter().enumerate().take(ends[f]).skip(starts[f]) {
@@ -356,5 +356,5 @@ fn check(
             }
         })
         .collect();
-    Ok((insts, functions))
+    Ok((insts, facts))
 }
