@@ -251,3 +251,93 @@ fn relaxed_branches_and_jumps_reach_their_targets() {
     let back = format!("mov %r0, 1\nja end\nback:\nexit\n{body}end:\nja back");
     assert_eq!(r0(&back), 1);
 }
+
+#[test]
+fn jmp32_and_jmp64_conditions_match_rust_on_boundary_values() {
+    use common::emu::world;
+    use common::{compile_text, opts};
+    let lows = [0u64, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_fffe, 0xffff_ffff];
+    let values: Vec<u64> = lows
+        .iter()
+        .flat_map(|&l| [l, l | 0xdead_beef_0000_0000])
+        .collect();
+    // (mnemonic, oracle on u64 operands)
+    type Oracle = fn(u64, u64) -> bool;
+    let conds: [(&str, Oracle); 11] = [
+        ("jeq", |a, b| a == b),
+        ("jne", |a, b| a != b),
+        ("jgt", |a, b| a > b),
+        ("jge", |a, b| a >= b),
+        ("jlt", |a, b| a < b),
+        ("jle", |a, b| a <= b),
+        ("jsgt", |a, b| (a as i64) > (b as i64)),
+        ("jsge", |a, b| (a as i64) >= (b as i64)),
+        ("jslt", |a, b| (a as i64) < (b as i64)),
+        ("jsle", |a, b| (a as i64) <= (b as i64)),
+        ("jset", |a, b| a & b != 0),
+    ];
+    for target in ["rv64g", "rv64gc_zba_zbb"] {
+        let o = opts(target, Default::default());
+        for (name, oracle) in conds {
+            for is32 in [false, true] {
+                // One program per condition: r1, r2 come from ctx.
+                let suffix = if is32 { "32" } else { "" };
+                let src = format!(
+                    "ldxdw %r2, [%r1+8]\nldxdw %r1, [%r1+0]\nmov %r0, 0\n\
+                     {name}{suffix} %r1, %r2, +1\nexit\nmov %r0, 1\nexit"
+                );
+                let image = compile_text(&src, &[], &o);
+                let mut w = world(&[&image], 0, &[]);
+                for &a in &values {
+                    for &b in &values {
+                        w.mem.write_u64(common::emu::CTX_BASE, a).unwrap();
+                        w.mem.write_u64(common::emu::CTX_BASE + 8, b).unwrap();
+                        let r = w.run(0, &mut |_, _, _| 0).unwrap();
+                        let expect = if is32 {
+                            // 32-bit: compare the low halves, sign-extended
+                            // for the signed conditions.
+                            let ext = |v: u64| {
+                                if name.starts_with("js") {
+                                    v as u32 as i32 as i64 as u64
+                                } else {
+                                    v as u32 as u64
+                                }
+                            };
+                            oracle(ext(a), ext(b))
+                        } else {
+                            oracle(a, b)
+                        };
+                        assert_eq!(r, expect as u64, "{target} {name}{suffix} {a:#x} {b:#x}");
+                    }
+                }
+                // Immediate forms: imm is sign-extended to 64 bits.
+                for imm in [0i32, 1, -1, -2, i32::MAX, i32::MIN] {
+                    let src = format!(
+                        "ldxdw %r1, [%r1+0]\nmov %r0, 0\n\
+                         {name}{suffix} %r1, {imm}, +1\nexit\nmov %r0, 1\nexit"
+                    );
+                    let image = compile_text(&src, &[], &o);
+                    let mut w = world(&[&image], 0, &[]);
+                    let b = imm as i64 as u64;
+                    for &a in &values {
+                        w.mem.write_u64(common::emu::CTX_BASE, a).unwrap();
+                        let r = w.run(0, &mut |_, _, _| 0).unwrap();
+                        let expect = if is32 {
+                            let ext = |v: u64| {
+                                if name.starts_with("js") {
+                                    v as u32 as i32 as i64 as u64
+                                } else {
+                                    v as u32 as u64
+                                }
+                            };
+                            oracle(ext(a), ext(b))
+                        } else {
+                            oracle(a, b)
+                        };
+                        assert_eq!(r, expect as u64, "{target} {name}{suffix} {a:#x} imm {imm}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,8 +1,10 @@
 //! Conditional and unconditional jumps.
 //!
-//! JMP32 compares the low halves: both operands are zero-extended (unsigned
-//! conditions) or sign-extended (signed conditions, `==`, `!=`, where either
-//! works and `sext.w` is one compressible instruction) into temporaries.
+//! JMP32 compares the low halves. Both operands are sign-extended (`sext.w`,
+//! one instruction on every target) into temporaries, for every condition:
+//! sign-extension from 32 to 64 bits preserves signed order, equality, and
+//! also unsigned order (values below 2^31 stay put and keep their order, the
+//! others map in order onto the top of the 64-bit range, above all of them).
 
 use super::Cx;
 use crate::items::{Item, Label};
@@ -30,26 +32,13 @@ pub fn lower_cond(
     off: i16,
 ) -> Result<(), JitError> {
     let target = target(cx, off as i64)?;
-    let unsigned = matches!(cond, Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le);
-    let extend = |cx: &mut Cx, rd: Reg, rs: Reg| {
-        if unsigned {
-            cx.zext32(rd, rs)
-        } else {
-            cx.sext32(rd, rs)
-        }
-    };
     let mut a = bpf_reg(dst);
     let b = match src {
         Operand::Reg(s) => bpf_reg(s),
         Operand::Imm(0) => Reg::ZERO,
         Operand::Imm(i) => {
-            // The value the extended register will be compared against.
-            let v = if is32 && unsigned {
-                i as u32 as i64
-            } else {
-                i as i64
-            };
-            cx.li(T1, v);
+            // Sign-extended, like the register it is compared with.
+            cx.li(T1, i as i64);
             T1
         }
     };
@@ -68,10 +57,10 @@ pub fn lower_cond(
     }
     let mut b = b;
     if is32 {
-        extend(cx, T2, a);
+        cx.sext32(T2, a);
         a = T2;
         if matches!(src, Operand::Reg(_)) {
-            extend(cx, T1, b);
+            cx.sext32(T1, b);
             b = T1;
         }
     }
