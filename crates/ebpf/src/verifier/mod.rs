@@ -22,7 +22,8 @@
 //! * the call graph has no recursion, at most [`MAX_FRAMES`] frames and at
 //!   most [`MAX_STACK`] bytes of stack along any chain, and a subprogram with
 //!   a tail call is only entered while the frames above it use less than
-//!   [`TAIL_CALL_STACK_LIMIT`] bytes (in `callgraph.rs`);
+//!   [`TAIL_CALL_STACK_LIMIT`] bytes (in `callgraph.rs`); a callback whose
+//!   address a function takes counts as called from that function;
 //! * `bpf_tail_call` gets a prog-array map in r2 wherever r2 is statically
 //!   known, and a subprogram containing one returns an int according to its
 //!   BTF prototype (when there is one).
