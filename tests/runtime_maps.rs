@@ -255,6 +255,7 @@ fn prog_array_updates_race_with_loads_and_runs() {
         vm.program(a, "call2").unwrap(),
     );
     let handle = vm.prog_array_handle(table).unwrap();
+    let watcher = handle.clone();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let stop = stop.clone();
@@ -269,12 +270,26 @@ fn prog_array_updates_race_with_loads_and_runs() {
             n
         })
     };
-    // "test": tail call slot 0 (returns 0 via call1/call2), else return 1.
+    let tracer_with = |name: &str, asm: &str| {
+        prog(
+            name,
+            ProgKind::Fentry {
+                target: "bpf_fentry_test1".into(),
+            },
+            asm,
+            &[],
+        )
+    };
+    // "test" (also fentry, as the map's programs must share a class): tail call slot 0 (returns 0 via call1/call2), else return 1.
     let test_asm = "lddw %r2, map:0\nmov %r3, 0\ncall 12\nmov %r0, 1\nexit";
+    // Start racing once the writer is running.
+    while watcher.get(0).is_none() {
+        std::thread::yield_now();
+    }
     for i in 0..10 {
         let b = object(
             &format!("poke_b{i}"),
-            vec![raw("test", test_asm)],
+            vec![tracer_with("test", test_asm)],
             vec![prog_array("jmp_table", 1)],
         );
         let opts = LoadOptions {
@@ -284,9 +299,8 @@ fn prog_array_updates_race_with_loads_and_runs() {
         assert_eq!(vm.map(b, "jmp_table").unwrap(), table);
         let test = vm.program(b, "test").unwrap();
         for _ in 0..100 {
-            // The slot may be briefly empty only before the writer's first store.
-            let r = run(&mut vm, test, &Ctx::empty()).ret;
-            assert!(r == 0 || r == 1);
+            // The slot always holds call1 or call2 (both return 0).
+            assert_eq!(run(&mut vm, test, &Ctx::empty()).ret, 0);
         }
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -308,4 +322,89 @@ fn bss_helper_builds_zeroed_u64_vars() {
         .load_object(object("b", vec![], vec![bss(".bss", &["x", "y"])]))
         .unwrap();
     assert_eq!(vm.global(o, "y").unwrap(), GlobalValue::Int(0));
+}
+
+#[test]
+fn invalid_map_definitions_are_rejected() {
+    let mut vm = Vm::new();
+    for def in [
+        map("z", MapKind::Hash, 4, 8, 0),
+        map("k", MapKind::Array, 8, 8, 1),
+        map("v", MapKind::Hash, 4, 0, 1),
+        map("huge", MapKind::Array, 4, 1 << 20, 1 << 20),
+    ] {
+        let e = vm
+            .load_object(object("bad", vec![], vec![def]))
+            .unwrap_err();
+        assert!(matches!(e, Error::MapCreate { .. }), "{e}");
+    }
+}
+
+#[test]
+fn a_prog_array_holds_one_program_class() {
+    use rvbpf::maps::ProgClass;
+    use rvbpf::vm::RejectReason;
+    // `entry` (tc) uses the table at load: the table becomes a tc table.
+    let tc_entry = runtime_support::tc(
+        "entry",
+        "lddw %r2, map:0\nmov %r3, 0\ncall 12\nmov %r0, 2\nexit",
+    );
+    let tc_leaf = runtime_support::tc("leaf", "mov %r0, 0\nexit");
+    let xdp = prog("xdp_prog", ProgKind::Xdp, "mov %r0, 1\nexit", &[]);
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "mixed",
+            vec![tc_entry, tc_leaf, xdp],
+            vec![prog_array("jt", 2)],
+        ))
+        .unwrap();
+    let jt = vm.map(o, "jt").unwrap();
+    assert_eq!(
+        vm.prog_array_handle(jt).unwrap().owner(),
+        Some(ProgClass::SchedCls)
+    );
+    let e = map_err(
+        vm.prog_array_set(jt, 1, vm.program(o, "xdp_prog").unwrap())
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(
+            e,
+            MapError::Incompatible {
+                owner: ProgClass::SchedCls,
+                class: ProgClass::Xdp,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    vm.prog_array_set(jt, 0, vm.program(o, "leaf").unwrap())
+        .unwrap();
+    // A later xdp program that uses the tc table is rejected at load.
+    let user = prog(
+        "xdp_user",
+        ProgKind::Xdp,
+        "lddw %r2, map:0\nmov %r3, 0\ncall 12\nmov %r0, 1\nexit",
+        &[],
+    );
+    let opts = LoadOptions {
+        reuse_maps: vec![("jt".into(), jt)],
+    };
+    let e = vm
+        .load_object_with(
+            object("later", vec![user], vec![prog_array("jt", 2)]),
+            &opts,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Rejected {
+                reason: RejectReason::ProgArray(MapError::Incompatible { .. }),
+                ..
+            }
+        ),
+        "{e}"
+    );
 }

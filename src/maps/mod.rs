@@ -23,7 +23,7 @@ use crate::memory::{
     REGION_MAP_DESC,
 };
 use hash::HashIndex;
-pub use prog_array::ProgArrayHandle;
+pub use prog_array::{ProgArrayHandle, ProgClass, ProgClasses};
 use rvbpf_ebpf::object::{MapDef, MapKind};
 
 /// A map of the VM (ids are global across objects).
@@ -66,6 +66,13 @@ pub enum MapError {
     TooLarge { map: String, bytes: u64, limit: u64 },
     #[error("map `{map}`: program {prog} cannot go into a prog array")]
     BadProgram { map: String, prog: u32 },
+    #[error("map `{map}`: program {prog} is {class:?}, but the map holds {owner:?} programs")]
+    Incompatible {
+        map: String,
+        prog: u32,
+        owner: ProgClass,
+        class: ProgClass,
+    },
     #[error("map `{map}`: invalid definition: {why}")]
     BadDefinition { map: String, why: &'static str },
     #[error("no map with id {0}")]
@@ -119,6 +126,8 @@ impl Map {
 #[derive(Debug, Default)]
 pub struct Maps {
     maps: Vec<Map>,
+    /// Class of every loaded program (shared with prog-array handles).
+    pub(crate) prog_classes: ProgClasses,
 }
 
 fn check_size(map: &str, what: &'static str, got: usize, expected: u32) -> Result<(), MapError> {
@@ -224,9 +233,12 @@ impl Maps {
         let storage = match def.kind {
             MapKind::Array => Storage::Array,
             MapKind::Hash => Storage::Hash(HashIndex::new(def.key_size, max_entries)),
-            MapKind::ProgArray => {
-                Storage::ProgArray(ProgArrayHandle::new(id, &def.name, max_entries))
-            }
+            MapKind::ProgArray => Storage::ProgArray(ProgArrayHandle::new(
+                id,
+                &def.name,
+                max_entries,
+                self.prog_classes.clone(),
+            )),
         };
         // Descriptor (see the module doc): max_entries, kind, key_size, value_size, values base.
         let kind_num: u32 = match def.kind {

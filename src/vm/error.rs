@@ -87,6 +87,9 @@ pub enum RejectReason {
     /// The verifier rejected the program.
     #[error(transparent)]
     Verifier(#[from] rvbpf_ebpf::verifier::VerifyError),
+    /// It uses a prog array that holds programs of another class.
+    #[error(transparent)]
+    ProgArray(MapError),
     /// The runtime could not pre-decode it (see `interp::decode`).
     #[error(transparent)]
     Decode(#[from] crate::interp::decode::DecodeFailure),

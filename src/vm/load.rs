@@ -2,9 +2,10 @@
 //! the programs, apply static prog-array initialisation.
 
 use super::verify::{self, FuncFacts};
-use super::{Error, FuncMeta, LoadedObject, LoadedProg, ObjectId, ProgId, Vm};
+use super::{Error, FuncMeta, LoadedObject, LoadedProg, ObjectId, ProgId, RejectReason, Vm};
 use crate::interp::decode::{self, DecodeEnv};
-use crate::maps::MapId;
+use crate::maps::{MapId, ProgClass};
+use rvbpf_ebpf::insn::pseudo;
 use rvbpf_ebpf::object::Object;
 use std::path::Path;
 
@@ -132,32 +133,69 @@ impl Vm {
                 funcs,
             });
         }
-        // 4. Static prog-array initialisation (needs the new program ids).
-        let prog_id = |name: &str| {
-            obj.programs
+        // 4. Prog arrays used by these programs take their class (Linux
+        //    `bpf_check_tail_call`): a program whose class differs from an
+        //    array's owner is rejected.
+        for (i, (p, lp)) in obj.programs.iter().zip(&loaded).enumerate() {
+            let class = ProgClass::of(&lp.kind);
+            for insn in p
+                .insns
                 .iter()
-                .position(|p| p.name == name)
-                .map(|i| ProgId((first_prog + i) as u32))
-        };
-        for (def, &id) in obj.maps.iter().zip(&map_ids) {
-            for (slot, name) in &def.prog_init {
-                let prog = prog_id(name).ok_or_else(|| Error::ProgInit {
-                    object: obj.name.clone(),
-                    map: def.name.clone(),
-                    slot: *slot,
-                    program: name.clone(),
-                })?;
-                self.machine.maps.prog_array(id)?.set_prog(*slot, prog)?;
+                .filter(|i| i.is_lddw() && i.src == pseudo::MAP_FD)
+            {
+                let Some(&map) = map_ids.get(insn.imm as usize) else {
+                    continue;
+                };
+                if let Ok(h) = self.machine.maps.prog_array(map) {
+                    h.claim_for(class, (first_prog + i) as u32)
+                        .map_err(|e| Error::Rejected {
+                            object: obj.name.clone(),
+                            program: p.name.clone(),
+                            reason: RejectReason::ProgArray(e),
+                        })?;
+                }
             }
+        }
+        // 5. Register the programs and the object.
+        {
+            let mut classes = self
+                .machine
+                .maps
+                .prog_classes
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            classes.extend(loaded.iter().map(|lp| ProgClass::of(&lp.kind)));
         }
         self.progs.extend(loaded);
         self.objects.push(LoadedObject {
             programs: (first_prog..self.progs.len())
                 .map(|i| ProgId(i as u32))
                 .collect(),
-            maps: map_ids,
+            maps: map_ids.clone(),
             object: obj,
         });
+        // 6. Static prog-array initialisation (libbpf does it right after load;
+        //    a failure leaves the object loaded and reports which slot failed).
+        let obj = &self.objects[obj_id.0 as usize].object;
+        for (def, &id) in obj.maps.iter().zip(&map_ids) {
+            for (slot, name) in &def.prog_init {
+                let init_err = || Error::ProgInit {
+                    object: obj.name.clone(),
+                    map: def.name.clone(),
+                    slot: *slot,
+                    program: name.clone(),
+                };
+                let i = obj
+                    .programs
+                    .iter()
+                    .position(|p| p.name == *name)
+                    .ok_or_else(init_err)?;
+                self.machine
+                    .maps
+                    .prog_array(id)?
+                    .set_prog(*slot, ProgId((first_prog + i) as u32))?;
+            }
+        }
         Ok(obj_id)
     }
 }
