@@ -25,6 +25,15 @@ pub enum RelocKind {
     MapValue { map: u32, offset: u32 },
 }
 
+/// What an 8-byte literal-pool slot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PoolEntry {
+    /// A value the loader supplies (listed in [`Image::relocs`]).
+    Reloc(RelocKind),
+    /// A 64-bit constant too expensive to build inline (filled by the JIT).
+    Const(u64),
+}
+
 /// A relocation: write the 8-byte value for `kind` at `offset` in `code`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Reloc {
@@ -53,8 +62,8 @@ pub(crate) struct Span {
 /// A compiled program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image {
-    /// Text, `nop` padding to 8 bytes, then the literal pool (zeros until
-    /// the loader applies `relocs`).
+    /// Text, `nop` padding to 8 bytes, then the literal pool (constants
+    /// filled in; relocated slots zero until the loader applies `relocs`).
     pub code: Vec<u8>,
     /// Bytes of instructions at the start of `code`.
     pub text_len: usize,
@@ -67,6 +76,8 @@ pub struct Image {
     /// slot maps to where the next instruction starts).
     pub pc_map: Vec<usize>,
     pub relocs: Vec<Reloc>,
+    /// Every pool slot in order, starting at `align8(text_len)`.
+    pub pool: Vec<PoolEntry>,
     /// The target the code was compiled for.
     pub target: Target,
     pub(crate) spans: Vec<Span>,
@@ -135,10 +146,15 @@ impl Image {
                 at += len;
             }
         }
-        if !self.relocs.is_empty() {
+        if !self.pool.is_empty() {
             let _ = writeln!(s, "\n<pool>:");
-            for r in &self.relocs {
-                let _ = writeln!(s, "        {:6x}: .quad {:?}", r.offset, r.kind);
+            let base = (self.text_len + 7) & !7;
+            for (i, entry) in self.pool.iter().enumerate() {
+                let at = base + 8 * i;
+                let _ = match entry {
+                    PoolEntry::Reloc(kind) => writeln!(s, "        {at:6x}: .quad {kind:?}"),
+                    PoolEntry::Const(v) => writeln!(s, "        {at:6x}: .quad {v:#x}"),
+                };
             }
         }
         s

@@ -14,7 +14,7 @@
 //! encodes exactly what it returns.
 
 use crate::facts::ProgramFacts;
-use crate::image::{FunctionEntry, Image, Reloc, Span};
+use crate::image::{FunctionEntry, Image, PoolEntry, Reloc, Span};
 use crate::items::{Item, Label, Tagged};
 use crate::lower::Lowered;
 use crate::{JitError, JitOptions, TAIL_CALL_ENTRY_OFFSET};
@@ -319,13 +319,14 @@ pub(crate) struct Encoded {
     pub spans: Vec<Span>,
 }
 
-/// Relaxes and encodes `items`, appending a zeroed pool of `pool_slots`
-/// 8-byte slots at the next 8-byte boundary.
+/// Relaxes and encodes `items`, appending the pool (constants filled in,
+/// relocated slots zero) at the next 8-byte boundary.
 pub(crate) fn encode_items(
     items: &[Tagged],
-    pool_slots: usize,
+    pool: &[PoolEntry],
     target: &Target,
 ) -> Result<Encoded, JitError> {
+    let pool_slots = pool.len();
     let mut forms: Vec<Form> = items
         .iter()
         .map(|t| initial_form(&t.item, target))
@@ -406,7 +407,13 @@ pub(crate) fn encode_items(
             code.extend_from_slice(&compress(&Inst::NOP).unwrap_or(0x0001).to_le_bytes());
         }
     }
-    code.resize(pool_base + 8 * pool_slots, 0);
+    for entry in pool {
+        let value = match *entry {
+            PoolEntry::Const(v) => v,
+            PoolEntry::Reloc(_) => 0,
+        };
+        code.extend_from_slice(&value.to_le_bytes());
+    }
     Ok(Encoded {
         code,
         text_len,
@@ -421,15 +428,18 @@ pub fn assemble(
     opts: &JitOptions,
 ) -> Result<Image, JitError> {
     let target = &opts.target;
-    let enc = encode_items(&lowered.items, lowered.pool.len(), target)?;
+    let enc = encode_items(&lowered.items, &lowered.pool, target)?;
     let pool_base = align8(enc.text_len);
     let relocs = lowered
         .pool
         .iter()
         .enumerate()
-        .map(|(slot, &kind)| Reloc {
-            offset: pool_base + 8 * slot,
-            kind,
+        .filter_map(|(slot, entry)| match *entry {
+            PoolEntry::Reloc(kind) => Some(Reloc {
+                offset: pool_base + 8 * slot,
+                kind,
+            }),
+            PoolEntry::Const(_) => None,
         })
         .collect();
     let label_at = |l: Label| {
@@ -465,6 +475,7 @@ pub fn assemble(
         tail_call_entry_offset: TAIL_CALL_ENTRY_OFFSET,
         pc_map,
         relocs,
+        pool: lowered.pool,
         target: *target,
         spans: enc.spans,
         bpf_text,
@@ -504,7 +515,7 @@ mod tests {
         items.extend(std::iter::repeat_n(Item::Wide(Inst::NOP), gap));
         items.push(Item::Bind(far));
         items.push(Item::Fixed(Inst::RET));
-        let enc = encode_items(&tagged(items), 0, &target).unwrap();
+        let enc = encode_items(&tagged(items), &[], &target).unwrap();
         let mut out = Vec::new();
         let mut at = 0;
         while at < enc.code.len() && out.len() < 6 {

@@ -166,7 +166,7 @@ mod layout;
 mod lower;
 mod regmap;
 
-pub use image::{FunctionEntry, Image, Reloc, RelocKind};
+pub use image::{FunctionEntry, Image, PoolEntry, Reloc, RelocKind};
 pub use regmap::{bpf_reg, HELPER_TAIL_CALL, MAX_TAIL_CALL_CNT};
 
 use rvbpf_ebpf::verifier::VerifiedProgram;

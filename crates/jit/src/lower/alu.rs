@@ -61,9 +61,17 @@ fn mov(cx: &mut Cx, is64: bool, rd: Reg, src: Operand) -> bool {
         (Operand::Imm(i), false) => {
             // A negative i32 may be cheaper sign-extended, then zero-extended
             // (0xffff_ffff: `li -1` + `zext.w` instead of three instructions).
+            // (Counting a pool load as its two instructions, and preferring
+            // inline code on a tie.)
             let direct = rvbpf_rv64::load_imm(rd, i as u32 as i64).len();
             let zext_cost = if cx.zba() { 1 } else { 2 };
-            if rvbpf_rv64::load_imm(rd, i as i64).len() + zext_cost < direct {
+            let via_sext = rvbpf_rv64::load_imm(rd, i as i64).len() + zext_cost;
+            let sext_wins = if direct <= super::MAX_INLINE_CONSTANT {
+                via_sext < direct
+            } else {
+                via_sext <= super::MAX_INLINE_CONSTANT
+            };
+            if sext_wins {
                 cx.li(rd, i as i64);
                 cx.zext32(rd, rd);
             } else {

@@ -9,18 +9,22 @@ mod mem;
 
 use crate::facts::ProgramFacts;
 use crate::frame::FrameLayout;
-use crate::image::RelocKind;
+use crate::image::{PoolEntry, RelocKind};
 use crate::items::{Item, Label, Owner, Tagged};
 use crate::regmap::bpf_reg;
 use crate::{JitError, JitOptions, TccScheme};
 use rvbpf_ebpf::inst::{Inst as Bpf, LddwKind};
 use rvbpf_rv64::{load_imm, AluOp, Imm12, Inst, Reg, Shamt, ShiftOp};
 
+/// Longest inline constant sequence; longer ones (most 64-bit constants)
+/// come from the literal pool in two instructions.
+pub const MAX_INLINE_CONSTANT: usize = 2;
+
 /// A lowered program: tagged items plus the literal pool's relocations.
 pub struct Lowered {
     pub items: Vec<Tagged>,
-    /// Kind of each 8-byte pool slot, by slot number.
-    pub pool: Vec<RelocKind>,
+    /// Each 8-byte pool slot, by slot number.
+    pub pool: Vec<PoolEntry>,
     pub frames: Vec<FrameLayout>,
 }
 
@@ -30,7 +34,7 @@ struct Program<'a> {
     /// pcs some jump lands on (block starts).
     jump_targets: std::collections::HashSet<usize>,
     opts: &'a JitOptions,
-    pool: Vec<RelocKind>,
+    pool: Vec<PoolEntry>,
     next_local: u32,
 }
 
@@ -74,12 +78,15 @@ impl Cx<'_, '_> {
         self.prog.next_local += 1;
         Label::Local(self.prog.next_local)
     }
-    /// Pool slot for `kind` (one slot per distinct kind).
+    /// Pool slot for relocation `kind` (one slot per distinct kind).
     pub fn pool_slot(&mut self, kind: RelocKind) -> usize {
-        if let Some(i) = self.prog.pool.iter().position(|k| *k == kind) {
+        self.pool_entry(PoolEntry::Reloc(kind))
+    }
+    fn pool_entry(&mut self, entry: PoolEntry) -> usize {
+        if let Some(i) = self.prog.pool.iter().position(|k| *k == entry) {
             return i;
         }
-        self.prog.pool.push(kind);
+        self.prog.pool.push(entry);
         self.prog.pool.len() - 1
     }
     pub fn invalid(&self, why: impl Into<String>) -> JitError {
@@ -88,10 +95,18 @@ impl Cx<'_, '_> {
             why: why.into(),
         }
     }
-    /// `rd = value`.
+    /// `rd = value`: inline when that takes at most
+    /// [`MAX_INLINE_CONSTANT`] instructions, else loaded from a pool slot
+    /// (`auipc; ld`).
     pub fn li(&mut self, rd: Reg, value: i64) {
-        for i in load_imm(rd, value) {
-            self.push(i);
+        let inline = load_imm(rd, value);
+        if inline.len() <= MAX_INLINE_CONSTANT {
+            for i in inline {
+                self.push(i);
+            }
+        } else {
+            let slot = self.pool_entry(PoolEntry::Const(value as u64));
+            self.item(Item::PoolLoad { rd, slot });
         }
     }
     /// `rd = (u32)rs`: `add.uw` (`zext.w`) with Zba, else a shift pair.
@@ -352,7 +367,7 @@ mod tests {
                         item,
                     })
                     .collect();
-                let enc = encode_items(&items, 0, &target).unwrap();
+                let enc = encode_items(&items, &[], &target).unwrap();
                 assert_eq!(enc.text_len, TAIL_CALL_ENTRY_OFFSET);
                 assert_eq!(enc.labels[&Label::FuncTcEntry(0)], 12);
                 // Two 4-byte nops form the patch site.
