@@ -408,3 +408,52 @@ fn a_prog_array_holds_one_program_class() {
         "{e}"
     );
 }
+
+#[test]
+fn map_entries_lists_keys_in_order() {
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "e",
+            vec![raw("p", "mov %r0, 0\nexit")],
+            vec![
+                map("h", MapKind::Hash, 4, 4, 8),
+                map("a", MapKind::Array, 4, 4, 2),
+                prog_array("jt", 3),
+            ],
+        ))
+        .unwrap();
+    let (h, a, jt) = (
+        vm.map(o, "h").unwrap(),
+        vm.map(o, "a").unwrap(),
+        vm.map(o, "jt").unwrap(),
+    );
+    vm.map_update(h, &k(9), &k(90)).unwrap();
+    vm.map_update(h, &k(3), &k(30)).unwrap();
+    // Keys sort as little-endian bytes: 3 before 9.
+    assert_eq!(
+        vm.map_entries(h).unwrap(),
+        vec![
+            (k(3).to_vec(), k(30).to_vec()),
+            (k(9).to_vec(), k(90).to_vec())
+        ]
+    );
+    assert_eq!(
+        vm.map_entries(a).unwrap(),
+        vec![(k(0).to_vec(), vec![0; 4]), (k(1).to_vec(), vec![0; 4])]
+    );
+    let p = vm.program(o, "p").unwrap();
+    vm.prog_array_set(jt, 2, p).unwrap();
+    assert_eq!(
+        vm.map_entries(jt).unwrap(),
+        vec![(k(2).to_vec(), p.0.to_le_bytes().to_vec())]
+    );
+    assert_eq!(vm.map_info(h).unwrap(), ("h", MapKind::Hash, 4, 4, 8));
+}
+
+#[test]
+fn vm_and_handles_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Vm>();
+    send_sync::<rvbpf::ProgArrayHandle>();
+}

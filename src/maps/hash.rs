@@ -43,6 +43,13 @@ impl HashIndex {
         }
     }
 
+    /// Every present key, sorted (deterministic order for dumps).
+    pub(crate) fn keys(&self) -> Vec<Vec<u8>> {
+        let mut keys: Vec<Vec<u8>> = self.slots.keys().map(|k| k.to_vec()).collect();
+        keys.sort();
+        keys
+    }
+
     pub(crate) fn slot(&self, key: &[u8]) -> Option<u32> {
         self.slots.get(key).copied()
     }

@@ -398,6 +398,23 @@ impl Maps {
         }
     }
 
+    /// Every key present: all indices of an array, the occupied slots of a
+    /// prog array, the keys of a hash map (sorted). Keys are little-endian
+    /// u32 for arrays.
+    pub fn keys(&self, id: MapId) -> Result<Vec<Vec<u8>>, MapError> {
+        let map = self.get(id)?;
+        let index_keys = |range: &mut dyn Iterator<Item = u32>| {
+            range.map(|i| i.to_le_bytes().to_vec()).collect()
+        };
+        Ok(match &map.storage {
+            Storage::Array => index_keys(&mut (0..map.max_entries)),
+            Storage::ProgArray(h) => {
+                index_keys(&mut (0..map.max_entries).filter(|&i| h.get(i).is_some()))
+            }
+            Storage::Hash(h) => h.keys(),
+        })
+    }
+
     /// Copies the value stored under `key` out of VM memory.
     pub fn lookup_bytes(
         &self,

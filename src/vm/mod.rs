@@ -47,7 +47,7 @@ use crate::helpers::{HelperEnv, HelperError, HelperFn, HostState, Registry};
 use crate::interp::decode::Op;
 use crate::maps::{MapId, Maps, ProgArrayHandle, BPF_ANY};
 use crate::memory::{Memory, REGION_CTX, REGION_PACKET};
-use rvbpf_ebpf::object::{Object, ProgKind};
+use rvbpf_ebpf::object::{MapKind, Object, ProgKind};
 use std::fmt;
 use std::sync::Arc;
 
@@ -342,6 +342,24 @@ impl Vm {
             .machine
             .maps
             .lookup_bytes(&self.machine.mem, map, key)?)
+    }
+
+    /// Every (key, value) pair of a map, in key order (for dumps such as `--json`).
+    pub fn map_entries(&self, map: MapId) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+        let maps = &self.machine.maps;
+        let mut out = Vec::new();
+        for key in maps.keys(map)? {
+            if let Some(v) = maps.lookup_bytes(&self.machine.mem, map, &key)? {
+                out.push((key, v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Name, kind, key size, value size and max entries of a map.
+    pub fn map_info(&self, map: MapId) -> Result<(&str, MapKind, u32, u32, u32), Error> {
+        let m = self.machine.maps.get(map)?;
+        Ok((&m.name, m.kind, m.key_size, m.value_size, m.max_entries))
     }
 
     /// Deletes `key` (`MapError::NotFound` if absent, like ENOENT).
