@@ -61,6 +61,9 @@ pub struct ProgId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AttachId(pub u32);
 
+/// A (key, value) pair of a map, as raw bytes.
+pub type MapEntry = (Vec<u8>, Vec<u8>);
+
 /// Successful tail calls allowed per top-level run (Linux `MAX_TAIL_CALL_CNT`).
 pub const MAX_TAIL_CALLS: u32 = 33;
 /// Default instruction budget of one run.
@@ -345,7 +348,7 @@ impl Vm {
     }
 
     /// Every (key, value) pair of a map, in key order (for dumps such as `--json`).
-    pub fn map_entries(&self, map: MapId) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    pub fn map_entries(&self, map: MapId) -> Result<Vec<MapEntry>, Error> {
         let maps = &self.machine.maps;
         let mut out = Vec::new();
         for key in maps.keys(map)? {
