@@ -8,7 +8,9 @@
 //!    see [`crate::vm::MAX_TAIL_CALLS`]);
 //! 3. the slot holds a program.
 //!
-//! Otherwise execution falls through to the next instruction.
+//! Otherwise execution falls through to the next instruction. Whether the
+//! callee may sit in the array at all (same program class as the array's
+//! users) is checked when a slot is written, not here.
 
 use super::Interp;
 

@@ -13,7 +13,8 @@
 //! TRACE_CTX region; its previous contents are restored afterwards so a
 //! (theoretical) nested tracer cannot clobber an outer one's ctx. Tail-call
 //! entry never reaches this code, so fentry on a program's entry fires only
-//! on direct runs.
+//! on direct runs. Tracing programs cannot themselves be traced
+//! (`Vm::attach` refuses), so trampolines never nest inside a tracer.
 
 use super::Interp;
 use crate::memory::{REGION_TRACE_CTX, TRACE_CTX_BASE};
