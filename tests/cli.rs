@@ -1,0 +1,146 @@
+//! The `rvbpf` binary end to end: the demonstration, `run --json`, and the
+//! exit status and message for bad input.
+
+use std::process::{Command, Output};
+
+fn rvbpf(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rvbpf"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run rvbpf")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Expected numbers of demo/demo.c, reasoned in its header comment: 33 tail
+/// calls (parse, filter, then 31 x count), next_stage entered 34 times, the
+/// 34th tail call fails in a next_stage(2) that returns 2, entry adds 100.
+#[test]
+fn demo_runs_with_hand_computed_counters() {
+    let o = rvbpf(&[]);
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("entry returned 102"), "{out}");
+    assert!(
+        out.contains("parse 1, filter 1, count 31   next_stage calls: 34"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fentry fired 34, fexit fired 34, last stage 2, last return 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("trace_printk: parse: packet of 54 bytes"),
+        "{out}"
+    );
+}
+
+#[test]
+fn run_json_reports_return_globals_and_stats() {
+    let o = rvbpf(&[
+        "run",
+        "demo/demo.o",
+        "--prog",
+        "entry",
+        "--ctx-hex",
+        "00 11 22 33",
+        "--attach",
+        "demo/demo_trace.o",
+        "--json",
+        "--repeat",
+        "2",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["return"], 102);
+    // Two runs keep map state: every counter doubles.
+    assert_eq!(v["globals"]["demo.o"]["visits_count"], 62);
+    assert_eq!(v["globals"]["demo.o"]["hops"], 68);
+    assert_eq!(v["globals"]["demo_trace.o"]["entered"], 68);
+    assert_eq!(v["stats"]["tail_calls"], 66);
+}
+
+#[test]
+fn tail_call_slots_can_be_set_from_the_command_line() {
+    // Slot 3 is empty in the object; pointing it anywhere changes nothing for
+    // `entry`, but a bad spec or a missing program is a clear error.
+    let ok = rvbpf(&[
+        "run",
+        "demo/demo.o",
+        "--prog",
+        "entry",
+        "--tail-call",
+        "stages:3=parse",
+        "--json",
+    ]);
+    assert!(ok.status.success(), "{ok:?}");
+    let bad = rvbpf(&[
+        "run",
+        "demo/demo.o",
+        "--prog",
+        "entry",
+        "--tail-call",
+        "stages:3=nope",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no program `nope`"));
+}
+
+#[test]
+fn malformed_input_is_a_located_error_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("rvbpf-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A truncated ELF object.
+    let full = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/demo.o")).unwrap();
+    let truncated = dir.join("truncated.o");
+    std::fs::write(&truncated, &full[..300]).unwrap();
+    let o = rvbpf(&["run", truncated.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("truncated.o"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // An infinite loop in assembler text: stopped by the instruction budget.
+    let looping = dir.join("loop.s");
+    std::fs::write(&looping, "mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit\n").unwrap();
+    let o = rvbpf(&["run", looping.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("budget"), "{err}");
+
+    // Out-of-bounds access: a load far past the ctx.
+    let oob = dir.join("oob.s");
+    std::fs::write(&oob, "ldxdw %r0, [%r1+4096]\nexit\n").unwrap();
+    let o = rvbpf(&["run", oob.to_str().unwrap(), "--ctx-hex", "0011"]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("pc 0"), "{err}");
+
+    // A missing file.
+    let o = rvbpf(&["run", "/nonexistent/file.o"]);
+    assert_eq!(o.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn verify_and_disasm_describe_the_object() {
+    let o = rvbpf(&["verify", "demo/demo.o"]);
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("next_stage"), "{out}");
+    assert!(out.contains("tail call"), "{out}");
+    let o = rvbpf(&["disasm", "demo/demo.o", "--prog", "entry"]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(stdout(&o).contains("exit"));
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let o = rvbpf(&["run"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = rvbpf(&["run", "demo/demo.o", "--engine", "warp"]);
+    assert_eq!(o.status.code(), Some(1));
+}
