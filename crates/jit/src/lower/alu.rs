@@ -6,10 +6,9 @@
 //! the zero-extension only when it is not. W-instructions ignore the upper
 //! input bits, so inputs never need extending.
 //!
-//! Every ALU32 lowering leaves a zero-extended result computed from the low
-//! 32 bits of its inputs only. So when the next instruction (in the same
-//! basic block: not a jump target) is an ALU32 op writing the same
-//! register, this instruction's zero-extension is dead and is left out.
+//! Every ALU32 lowering leaves the correct low 32 bits computed from the
+//! low 32 bits of its inputs only; the trailing zero-extension is left out
+//! when the analysis in [`super::zext`] shows the upper half is never read.
 
 use super::Cx;
 use crate::regmap::{bpf_reg, T1};
@@ -45,7 +44,7 @@ pub fn lower_alu(
             Operand::Reg(s) => alu_reg(cx, is64, op, rd, bpf_reg(s)),
         },
     };
-    if !is64 && !zext_done && !cx.next_rewrites_low32(dst) {
+    if !is64 && !zext_done && !cx.zext_is_dead() {
         cx.zext32(rd, rd);
     }
     Ok(())
@@ -56,7 +55,10 @@ pub fn lower_alu(
 fn mov(cx: &mut Cx, is64: bool, rd: Reg, src: Operand) -> bool {
     match (src, is64) {
         (Operand::Reg(s), true) => cx.mv(rd, bpf_reg(s)),
+        // Nobody reads the upper half: a plain copy will do.
+        (Operand::Reg(s), false) if cx.zext_is_dead() => cx.mv(rd, bpf_reg(s)),
         (Operand::Reg(s), false) => cx.zext32(rd, bpf_reg(s)),
+        (Operand::Imm(i), false) if cx.zext_is_dead() => cx.li(rd, i as i64),
         (Operand::Imm(i), true) => cx.li(rd, i as i64),
         (Operand::Imm(i), false) => {
             // A negative i32 may be cheaper sign-extended, then zero-extended

@@ -6,6 +6,7 @@ mod alu;
 mod call;
 mod jump;
 mod mem;
+mod zext;
 
 use crate::facts::ProgramFacts;
 use crate::frame::FrameLayout;
@@ -31,8 +32,6 @@ pub struct Lowered {
 /// State shared by all lowerings of one program.
 struct Program<'a> {
     facts: &'a ProgramFacts<'a>,
-    /// pcs some jump lands on (block starts).
-    jump_targets: std::collections::HashSet<usize>,
     opts: &'a JitOptions,
     pool: Vec<PoolEntry>,
     next_local: u32,
@@ -45,6 +44,8 @@ pub(crate) struct Cx<'p, 'a> {
     pub frame: &'p FrameLayout,
     pub pc: usize,
     pub out: Vec<Item>,
+    /// Per pc of the function: ALU32 zero-extension not needed.
+    dead_zext: &'p [bool],
 }
 
 impl Cx<'_, '_> {
@@ -66,13 +67,9 @@ impl Cx<'_, '_> {
     pub fn item(&mut self, item: Item) {
         self.out.push(item);
     }
-    /// Is the next instruction an ALU32 operation that overwrites `dst` and
-    /// is reached only from this one (so `dst`'s upper half is dead here)?
-    pub fn next_rewrites_low32(&self, dst: rvbpf_ebpf::inst::Reg) -> bool {
-        let next = self.pc + 1;
-        next < self.facts().functions[self.func].end
-            && !self.prog.jump_targets.contains(&next)
-            && matches!(self.facts().insts[next], Bpf::Alu { is64: false, dst: d, .. } if d == dst)
+    /// Is this ALU32 instruction's zero-extension dead (see [`zext`])?
+    pub fn zext_is_dead(&self) -> bool {
+        self.dead_zext[self.pc - self.facts().functions[self.func].start]
     }
     pub fn new_label(&mut self) -> Label {
         self.prog.next_local += 1;
@@ -150,7 +147,6 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         .collect::<Result<Vec<_>, _>>()?;
     let mut prog = Program {
         facts,
-        jump_targets: jump_targets(facts.insts),
         opts,
         pool: Vec::new(),
         next_local: 0,
@@ -165,8 +161,10 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         prog.next_local += 1;
         let skip = Label::Local(prog.next_local);
         tag(Owner::Prologue(i), frame.prologue(skip), &mut items);
+        let dead_zext = zext::dead_zero_extensions(facts.insts, f.start, f.end);
         for pc in f.start..f.end {
             let mut cx = Cx {
+                dead_zext: &dead_zext,
                 prog: &mut prog,
                 func: i,
                 frame,
@@ -189,20 +187,6 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         pool: prog.pool,
         frames,
     })
-}
-
-/// Targets of every jump (`ja`, conditional jumps) in the program.
-fn jump_targets(insts: &[Bpf]) -> std::collections::HashSet<usize> {
-    insts
-        .iter()
-        .enumerate()
-        .filter_map(|(pc, i)| match *i {
-            Bpf::Ja { off, .. } => Some(pc as i64 + 1 + off as i64),
-            Bpf::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
-            _ => None,
-        })
-        .filter_map(|t| usize::try_from(t).ok())
-        .collect()
 }
 
 /// The fixed 12-byte header: patch-site nops and the 4-byte tcc init.
