@@ -457,3 +457,25 @@ fn vm_and_handles_can_cross_threads() {
     send_sync::<Vm>();
     send_sync::<rvbpf::ProgArrayHandle>();
 }
+
+#[test]
+fn bpf_code_cannot_modify_prog_arrays() {
+    // delete(jt, key 0) and update(jt, 0, value) from BPF code → -EOPNOTSUPP;
+    // lookup → NULL. r0 = delete + update + lookup.
+    let asm = "stw [%r10-4], 0\nstw [%r10-8], 0\nlddw %r1, map:0\nmov %r2, %r10\nadd %r2, -4\ncall 3\nmov %r6, %r0\n\
+               lddw %r1, map:0\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 2\nadd %r6, %r0\n\
+               lddw %r1, map:0\nmov %r2, %r10\nadd %r2, -4\ncall 1\nadd %r0, %r6\nexit";
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object("m", vec![raw("p", asm)], vec![prog_array("jt", 1)]))
+        .unwrap();
+    let jt = vm.map(o, "jt").unwrap();
+    let p = vm.program(o, "p").unwrap();
+    vm.prog_array_set(jt, 0, p).unwrap();
+    assert_eq!(run(&mut vm, p, &Ctx::empty()).ret as i64, -95 * 2);
+    assert_eq!(
+        vm.map_lookup(jt, &k(0)).unwrap(),
+        Some(p.0.to_le_bytes().to_vec()),
+        "slot untouched"
+    );
+}

@@ -1,7 +1,8 @@
 //! The built-in helpers, numbered as in Linux (`enum bpf_func_id`).
 
 use super::{printk, HelperEnv, HelperError, HelperFn, Registry};
-use crate::maps::MapError;
+use crate::maps::{MapError, MapId};
+use rvbpf_ebpf::object::MapKind;
 use std::sync::Arc;
 
 pub const MAP_LOOKUP_ELEM: i32 = 1;
@@ -47,14 +48,29 @@ fn map_lookup_elem(env: &mut HelperEnv<'_>, a: [u64; 5]) -> Result<u64, HelperEr
     Ok(env.maps.lookup_addr(id, &key).ok().flatten().unwrap_or(0))
 }
 
-/// `long bpf_map_update_elem(map, const void *key, const void *value, u64 flags)`.
-fn map_update_elem(env: &mut HelperEnv<'_>, a: [u64; 5]) -> Result<u64, HelperError> {
-    let id = env.map_from_handle(a[0])?;
-    let map = env
+/// Linux only lets BPF code use a prog array through `bpf_tail_call`.
+const EOPNOTSUPP: u64 = -95i64 as u64;
+
+/// Key size, value size and kind of the map behind a handle.
+fn map_shape(
+    env: &HelperEnv<'_>,
+    handle: u64,
+) -> Result<(MapId, usize, usize, MapKind), HelperError> {
+    let id = env.map_from_handle(handle)?;
+    let m = env
         .maps
         .get(id)
-        .map_err(|_| HelperError::BadMapHandle(a[0]))?;
-    let (ks, vs) = (map.key_size as usize, map.value_size as usize);
+        .map_err(|_| HelperError::BadMapHandle(handle))?;
+    Ok((id, m.key_size as usize, m.value_size as usize, m.kind))
+}
+
+/// `long bpf_map_update_elem(map, const void *key, const void *value, u64 flags)`.
+/// Prog arrays are not writable from BPF code (-EOPNOTSUPP).
+fn map_update_elem(env: &mut HelperEnv<'_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let (id, ks, vs, kind) = map_shape(env, a[0])?;
+    if kind == MapKind::ProgArray {
+        return Ok(EOPNOTSUPP);
+    }
     let key = env.read(a[1], ks)?;
     let value = env.read(a[2], vs)?;
     Ok(match env.maps.update(env.mem, id, &key, &value, a[3]) {
@@ -63,14 +79,12 @@ fn map_update_elem(env: &mut HelperEnv<'_>, a: [u64; 5]) -> Result<u64, HelperEr
     })
 }
 
-/// `long bpf_map_delete_elem(map, const void *key)`.
+/// `long bpf_map_delete_elem(map, const void *key)`; not on prog arrays (-EOPNOTSUPP).
 fn map_delete_elem(env: &mut HelperEnv<'_>, a: [u64; 5]) -> Result<u64, HelperError> {
-    let id = env.map_from_handle(a[0])?;
-    let ks = env
-        .maps
-        .get(id)
-        .map_err(|_| HelperError::BadMapHandle(a[0]))?
-        .key_size as usize;
+    let (id, ks, _, kind) = map_shape(env, a[0])?;
+    if kind == MapKind::ProgArray {
+        return Ok(EOPNOTSUPP);
+    }
     let key = env.read(a[1], ks)?;
     Ok(match env.maps.delete(id, &key) {
         Ok(()) => 0,
