@@ -2,6 +2,16 @@
 //! and the helper registry, attaches fentry/fexit tracers, and runs programs
 //! on any [`Engine`]. Reusable across runs without reallocating (benches).
 //!
+//! Adding an engine: add an [`Engine`] variant (and list it in
+//! [`Engine::all`] when available on the host), dispatch to it in
+//! [`Vm::run`]. It runs against the same `Machine` (memory regions at the
+//! addresses of [`crate::memory`], maps, host state) and calls the same
+//! [`HelperFn`]s through a [`HelperEnv`]; map handles are
+//! [`Maps::handle`], global addresses `MAPS_BASE + id * MAP_STRIDE + off`;
+//! it must reproduce the interpreter's [`Outcome`] and [`RunError`]s,
+//! including the tail-call and trampoline model documented in
+//! [`crate::interp`].
+//!
 //! ```
 //! use rvbpf::{Vm, Ctx, Engine};
 //! use rvbpf::ebpf::inst::{encode_program, Inst, AluOp, Operand, Reg};
