@@ -81,6 +81,17 @@ fn fake_clock_prandom_and_cpu_id_are_deterministic() {
     assert_ne!(run(&mut vm, r, &Ctx::empty()).ret, a);
     let cpu = load_raw(&mut vm, "mov %r0, 7\ncall 8\nexit");
     assert_eq!(run(&mut vm, cpu, &Ctx::empty()).ret, 0);
+    let numa = load_raw(&mut vm, "mov %r0, 7\ncall 42\nexit");
+    assert_eq!(run(&mut vm, numa, &Ctx::empty()).ret, 0);
+    // boot/coarse clocks share the fake clock: 1 s, then +1000 ns per call.
+    let clocks = load_raw(
+        &mut vm,
+        "call 125\nmov %r6, %r0\ncall 160\nsub %r0, %r6\nexit",
+    );
+    assert_eq!(run(&mut vm, clocks, &Ctx::empty()).ret, 1000);
+    // jiffies64 at 1 s with HZ = 250: 250.
+    let jiffies = load_raw(&mut vm, "call 118\nexit");
+    assert_eq!(run(&mut vm, jiffies, &Ctx::empty()).ret, 250);
 }
 
 #[test]

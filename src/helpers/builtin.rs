@@ -12,7 +12,14 @@ pub const KTIME_GET_NS: i32 = 5;
 pub const TRACE_PRINTK: i32 = 6;
 pub const GET_PRANDOM_U32: i32 = 7;
 pub const GET_SMP_PROCESSOR_ID: i32 = 8;
+pub const GET_NUMA_NODE_ID: i32 = 42;
+pub const JIFFIES64: i32 = 118;
+pub const KTIME_GET_BOOT_NS: i32 = 125;
+pub const KTIME_GET_COARSE_NS: i32 = 160;
 pub const TRACE_VPRINTK: i32 = 177;
+
+/// Nanoseconds per jiffy of the fake clock (HZ = 250).
+pub const NS_PER_JIFFY: u64 = 4_000_000;
 
 /// Longest format string / `%s` argument read from VM memory.
 const MAX_STR: usize = 1024;
@@ -30,6 +37,11 @@ pub(crate) fn register_all(r: &mut Registry) {
     r.register_helper(GET_PRANDOM_U32, f(|env, _| Ok(env.prandom_u32() as u64)));
     r.register_helper(GET_SMP_PROCESSOR_ID, f(|_, _| Ok(0)));
     r.register_helper(TRACE_VPRINTK, f(trace_vprintk));
+    // The other clocks read the same fake clock (each call advances it).
+    r.register_helper(KTIME_GET_BOOT_NS, f(|env, _| Ok(env.ktime_ns())));
+    r.register_helper(KTIME_GET_COARSE_NS, f(|env, _| Ok(env.ktime_ns())));
+    r.register_helper(JIFFIES64, f(|env, _| Ok(env.ktime_ns() / NS_PER_JIFFY)));
+    r.register_helper(GET_NUMA_NODE_ID, f(|_, _| Ok(0)));
 }
 
 fn errno(e: MapError) -> u64 {

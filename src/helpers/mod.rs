@@ -15,7 +15,10 @@
 //! Built-in helpers (see [`builtin`]): map_lookup_elem (1),
 //! map_update_elem (2), map_delete_elem (3), ktime_get_ns (5),
 //! trace_printk (6), get_prandom_u32 (7), get_smp_processor_id (8),
-//! trace_vprintk (177). tail_call (12) is handled by each engine itself.
+//! trace_vprintk (177), and for `test_bpf`-style programs get_numa_node_id
+//! (42, returns 0), jiffies64 (118), ktime_get_boot_ns (125) and
+//! ktime_get_coarse_ns (160), which all read the same fake clock.
+//! tail_call (12) is handled by each engine itself.
 
 pub mod builtin;
 pub mod printk;
