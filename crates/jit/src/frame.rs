@@ -4,7 +4,7 @@
 //! ```text
 //!  caller sp ─▶ +------------------------+ size
 //!               | counter home, pad      | ptr scheme, entry function: [size-8] = counter
-//!               | ra, s1..s6 (used only) | descending from the top
+//!               | ra, s1..s11 (used only)| descending from the top
 //!               | tcc slot               | stack scheme, tail-call reachable
 //!               | pad to 16              |
 //!   s5 = R10 ─▶ +------------------------+ bpf_stack
@@ -55,11 +55,13 @@ fn imm(v: i32) -> Imm12 {
 impl FrameLayout {
     /// Plans the frame of function `index` from its facts alone.
     /// `calls_out`: it calls host code or another function (so ra and,
-    /// for the count, a callee-saved home are needed).
+    /// for the count, a callee-saved home are needed). `constant_regs`: the
+    /// callee-saved registers holding hoisted constants.
     pub fn plan(
         f: &FunctionFacts,
         index: usize,
         calls_out: bool,
+        constant_regs: &[Reg],
         scheme: TccScheme,
         program_has_tail_calls: bool,
     ) -> Result<FrameLayout, JitError> {
@@ -82,6 +84,7 @@ impl FrameLayout {
         if uses_saved_reg {
             regs.push(TCC_SAVED);
         }
+        regs.extend_from_slice(constant_regs);
         let has_home = scheme == TccScheme::Ptr && index == 0;
         let home_bytes = if has_home { 16 } else { 0 };
         let has_slot = scheme == TccScheme::Stack && needed;
@@ -236,7 +239,7 @@ mod tests {
 
     #[test]
     fn leaf_using_only_caller_saved_registers_has_no_frame() {
-        let l = FrameLayout::plan(&facts(), 0, false, TccScheme::Reg, false).unwrap();
+        let l = FrameLayout::plan(&facts(), 0, false, &[], TccScheme::Reg, false).unwrap();
         assert_eq!(l.size, 0);
         assert!(l.saved.is_empty());
         assert!(l.prologue(Label::Local(0)).is_empty());
@@ -249,7 +252,7 @@ mod tests {
         f.stack_depth = 24; // rounded to 32, forces s5
         f.makes_helper_calls = true;
         f.makes_calls = true;
-        let l = FrameLayout::plan(&f, 1, true, TccScheme::Reg, false).unwrap();
+        let l = FrameLayout::plan(&f, 1, true, &[], TccScheme::Reg, false).unwrap();
         let regs: Vec<Reg> = l.saved.iter().map(|s| s.0).collect();
         assert_eq!(regs, [Reg::RA, Reg::S2, Reg::S5]);
         // 3 saves = 24 bytes -> 32, plus 32 bytes of BPF stack.
@@ -264,12 +267,12 @@ mod tests {
         f.makes_helper_calls = true;
         f.has_tail_call = true;
         f.tail_call_reachable = true;
-        let reg = FrameLayout::plan(&f, 0, true, TccScheme::Reg, true).unwrap();
+        let reg = FrameLayout::plan(&f, 0, true, &[], TccScheme::Reg, true).unwrap();
         assert!(reg.saved.iter().any(|s| s.0 == Reg::S6));
-        let stack = FrameLayout::plan(&f, 0, true, TccScheme::Stack, true).unwrap();
+        let stack = FrameLayout::plan(&f, 0, true, &[], TccScheme::Stack, true).unwrap();
         assert!(!stack.saved.iter().any(|s| s.0 == Reg::S6));
         assert!(stack.tcc.slot.is_some());
-        let ptr = FrameLayout::plan(&f, 0, true, TccScheme::Ptr, true).unwrap();
+        let ptr = FrameLayout::plan(&f, 0, true, &[], TccScheme::Ptr, true).unwrap();
         assert_eq!(ptr.tcc.home, Some(ptr.size - 8));
         assert!(ptr.tcc.init_fresh);
     }

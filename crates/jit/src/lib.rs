@@ -30,6 +30,7 @@
 //! | R10 (frame pointer, read-only)                   | s5     | set by the prologue: top of the BPF stack |
 //! | tail-call count (`reg`, `stack`) / pointer (`ptr`) | a6   | caller-saved; travels into calls         |
 //! | count / pointer across calls                     | s6     | callee-saved                             |
+//! | hoisted loop constants (`lower/consts.rs`)       | s7..s11 | callee-saved; loaded once by the prologue |
 //! | temporaries                                      | t0..t3 | scratch within one BPF instruction; t1 = call / tail-call target, t3 = far-branch scratch |
 //!
 //! At a helper/kfunc call the result comes back in a0 and is moved to a5. A
@@ -56,7 +57,7 @@
 //!  caller sp ─▶ +--------------------------------+  frame_size
 //!               | counter home + pad (16)        |  ptr scheme, entry function only
 //!               | saved ra                       |  if the function makes calls
-//!               | saved s1..s6 (only those used) |
+//!               | saved s1..s11 (only those used)|
 //!               | tcc slot (8)                   |  stack scheme, tail-call reachable
 //!               | padding to 16                  |
 //!   s5 = R10 ─▶ +--------------------------------+  bpf_stack (stack_depth, rounded to 16)

@@ -237,3 +237,29 @@ fn a_fault_is_attributed_to_its_bpf_pc() {
         assert_eq!(image.pc_at(0), None, "{t}: the header belongs to no pc");
     }
 }
+
+#[test]
+fn hoisted_loop_constants_survive_helper_calls() {
+    // r7 = (r7 * 7777777) & 0x7fffffff, 5000 times, with a helper call in
+    // the loop clobbering every caller-saved register.
+    let src = "
+        mov %r6, 0
+        mov %r7, 1
+    loop:
+        mul %r7, 7777777
+        and %r7, 0x7fffffff
+        call 2
+        add %r6, 1
+        jlt %r6, 5000, loop
+        mov %r0, %r7
+        exit";
+    let mut expect = 1u64;
+    for _ in 0..5000 {
+        expect = expect.wrapping_mul(7777777) & 0x7fff_ffff;
+    }
+    let results = run_everywhere(src, &[], &mut |n, _, _| {
+        assert_eq!(n, 2);
+        0x1234_5678_9abc_def0 // garbage in a0
+    });
+    assert_eq!(results, [expect]);
+}

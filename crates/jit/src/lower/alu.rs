@@ -37,8 +37,8 @@ pub fn lower_alu(
             Operand::Imm(imm) => match alu_imm(cx, is64, op, rd, imm) {
                 Some(done) => done,
                 None => {
-                    cx.li(T1, imm as i64);
-                    alu_reg(cx, is64, op, rd, T1)
+                    let rs = cx.operand_imm(imm as i64);
+                    alu_reg(cx, is64, op, rd, rs)
                 }
             },
             Operand::Reg(s) => alu_reg(cx, is64, op, rd, bpf_reg(s)),
@@ -152,7 +152,11 @@ fn alu_imm(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, imm: i32) -> Option<boo
                     // A non-negative mask clears bits 11..63.
                     Some(is64 || (op == BpfAlu::And && imm >= 0))
                 }
-                None if op == BpfAlu::And && cx.zbb() && cheaper_inverted(imm) => {
+                None if op == BpfAlu::And
+                    && cx.zbb()
+                    && cx.constant(imm as i64).is_none()
+                    && cheaper_inverted(imm) =>
+                {
                     cx.li(T1, !(imm as i64));
                     cx.push(Inst::alu(AluOp::Andn, rd, rd, T1));
                     Some(is64)
@@ -253,8 +257,8 @@ fn divmod(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, src: Operand) -> bool {
         }
         Operand::Imm(i) => {
             // Non-zero constant divisor: no fix-up needed.
-            cx.li(T1, i as i64);
-            cx.push(Inst::alu(opc, rd, rd, T1));
+            let rs = cx.operand_imm(i as i64);
+            cx.push(Inst::alu(opc, rd, rd, rs));
             return is64;
         }
         Operand::Reg(s) => bpf_reg(s),

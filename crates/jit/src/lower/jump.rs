@@ -38,8 +38,7 @@ pub fn lower_cond(
         Operand::Imm(0) => Reg::ZERO,
         Operand::Imm(i) => {
             // Sign-extended, like the register it is compared with.
-            cx.li(T1, i as i64);
-            T1
+            cx.operand_imm(i as i64)
         }
     };
     if cond == Cond::Set {

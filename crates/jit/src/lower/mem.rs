@@ -47,10 +47,7 @@ pub fn lower_store(cx: &mut Cx, size: Size, dst: BpfReg, off: i16, src: Operand)
     let value = match src {
         Operand::Reg(s) => bpf_reg(s),
         Operand::Imm(0) => Reg::ZERO,
-        Operand::Imm(i) => {
-            cx.li(T1, i as i64);
-            T1
-        }
+        Operand::Imm(i) => cx.operand_imm(i as i64),
     };
     let (rs1, offset) = address(cx, bpf_reg(dst), off);
     cx.push(Inst::Store {

@@ -4,6 +4,7 @@
 
 mod alu;
 mod call;
+mod consts;
 mod jump;
 mod mem;
 mod zext;
@@ -12,7 +13,7 @@ use crate::facts::ProgramFacts;
 use crate::frame::FrameLayout;
 use crate::image::{PoolEntry, RelocKind};
 use crate::items::{Item, Label, Owner, Tagged};
-use crate::regmap::bpf_reg;
+use crate::regmap::{bpf_reg, T1};
 use crate::{JitError, JitOptions, TccScheme};
 use rvbpf_ebpf::inst::{Inst as Bpf, LddwKind};
 use rvbpf_rv64::{load_imm, AluOp, Imm12, Inst, Reg, Shamt, ShiftOp};
@@ -37,6 +38,27 @@ struct Program<'a> {
     next_local: u32,
 }
 
+impl Program<'_> {
+    fn pool_entry(&mut self, entry: PoolEntry) -> usize {
+        if let Some(i) = self.pool.iter().position(|k| *k == entry) {
+            return i;
+        }
+        self.pool.push(entry);
+        self.pool.len() - 1
+    }
+
+    /// `rd = value`, inline or from the pool (see [`Cx::li`]).
+    fn li_items(&mut self, rd: Reg, value: i64) -> Vec<Item> {
+        let inline = load_imm(rd, value);
+        if inline.len() <= MAX_INLINE_CONSTANT {
+            inline.into_iter().map(Item::Fixed).collect()
+        } else {
+            let slot = self.pool_entry(PoolEntry::Const(value as u64));
+            vec![Item::PoolLoad { rd, slot }]
+        }
+    }
+}
+
 /// The lowering context of one BPF instruction.
 pub(crate) struct Cx<'p, 'a> {
     prog: &'p mut Program<'a>,
@@ -46,6 +68,8 @@ pub(crate) struct Cx<'p, 'a> {
     pub out: Vec<Item>,
     /// Per pc of the function: ALU32 zero-extension not needed.
     dead_zext: &'p [bool],
+    /// Constants kept in registers for the whole function.
+    constants: &'p [(Reg, i64)],
 }
 
 impl Cx<'_, '_> {
@@ -77,14 +101,7 @@ impl Cx<'_, '_> {
     }
     /// Pool slot for relocation `kind` (one slot per distinct kind).
     pub fn pool_slot(&mut self, kind: RelocKind) -> usize {
-        self.pool_entry(PoolEntry::Reloc(kind))
-    }
-    fn pool_entry(&mut self, entry: PoolEntry) -> usize {
-        if let Some(i) = self.prog.pool.iter().position(|k| *k == entry) {
-            return i;
-        }
-        self.prog.pool.push(entry);
-        self.prog.pool.len() - 1
+        self.prog.pool_entry(PoolEntry::Reloc(kind))
     }
     pub fn invalid(&self, why: impl Into<String>) -> JitError {
         JitError::InvalidInput {
@@ -92,19 +109,32 @@ impl Cx<'_, '_> {
             why: why.into(),
         }
     }
-    /// `rd = value`: inline when that takes at most
-    /// [`MAX_INLINE_CONSTANT`] instructions, else loaded from a pool slot
-    /// (`auipc; ld`).
+    /// `rd = value`: a copy of a hoisted constant register, inline code
+    /// when that takes at most [`MAX_INLINE_CONSTANT`] instructions, else a
+    /// load from a pool slot (`auipc; ld`).
     pub fn li(&mut self, rd: Reg, value: i64) {
-        let inline = load_imm(rd, value);
-        if inline.len() <= MAX_INLINE_CONSTANT {
-            for i in inline {
-                self.push(i);
-            }
-        } else {
-            let slot = self.pool_entry(PoolEntry::Const(value as u64));
-            self.item(Item::PoolLoad { rd, slot });
+        if let Some(r) = self.constant(value) {
+            self.mv(rd, r);
+            return;
         }
+        let items = self.prog.li_items(rd, value);
+        self.out.extend(items);
+    }
+    /// The register holding `value` for this function, if it was hoisted.
+    pub fn constant(&self, value: i64) -> Option<Reg> {
+        self.constants
+            .iter()
+            .find(|(_, v)| *v == value)
+            .map(|&(r, _)| r)
+    }
+    /// A register holding `value` for use as an operand: the hoisted
+    /// constant's register, or t1 after building it there.
+    pub fn operand_imm(&mut self, value: i64) -> Reg {
+        if let Some(r) = self.constant(value) {
+            return r;
+        }
+        self.li(T1, value);
+        T1
     }
     /// `rd = (u32)rs`: `add.uw` (`zext.w`) with Zba, else a shift pair.
     pub fn zext32(&mut self, rd: Reg, rs: Reg) {
@@ -139,11 +169,31 @@ impl Cx<'_, '_> {
 pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered, JitError> {
     check_functions(facts)?;
     let program_has_tail_calls = facts.functions.iter().any(|f| f.has_tail_call);
+    let constants: Vec<Vec<(Reg, i64)>> = facts
+        .functions
+        .iter()
+        .map(|f| {
+            consts::hoisted_constants(facts.insts, f.start, f.end)
+                .into_iter()
+                .zip(consts::CONSTANT_REGS)
+                .map(|(v, r)| (r, v))
+                .collect()
+        })
+        .collect();
     let frames = facts
         .functions
         .iter()
         .enumerate()
-        .map(|(i, f)| FrameLayout::plan(f, i, facts.calls_out(i), opts.tcc, program_has_tail_calls))
+        .map(|(i, f)| {
+            FrameLayout::plan(
+                f,
+                i,
+                facts.calls_out(i),
+                &constants[i].iter().map(|c| c.0).collect::<Vec<_>>(),
+                opts.tcc,
+                program_has_tail_calls,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let mut prog = Program {
         facts,
@@ -160,11 +210,16 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         tag(Owner::Header(i), header(i, opts.tcc), &mut items);
         prog.next_local += 1;
         let skip = Label::Local(prog.next_local);
-        tag(Owner::Prologue(i), frame.prologue(skip), &mut items);
+        let mut prologue = frame.prologue(skip);
+        for &(r, v) in &constants[i] {
+            prologue.extend(prog.li_items(r, v));
+        }
+        tag(Owner::Prologue(i), prologue, &mut items);
         let dead_zext = zext::dead_zero_extensions(facts.insts, f.start, f.end);
         for pc in f.start..f.end {
             let mut cx = Cx {
                 dead_zext: &dead_zext,
+                constants: &constants[i],
                 prog: &mut prog,
                 func: i,
                 frame,

@@ -1,0 +1,136 @@
+//! Which constants a function keeps in callee-saved registers (s7..s11):
+//! an explicit analysis over its BPF instructions, done before lowering.
+//!
+//! An immediate that no RV64 I-form can take (`mul`, `div`, wide `and`,
+//! compare operands, store values ...) or a `lddw` constant otherwise costs
+//! one to three instructions at every execution. Native compilers hoist
+//! such constants out of loops; BPF has no spare registers, but the JIT
+//! does. Constants used inside a loop (a range closed by a backward jump)
+//! are weighted heavily; the prologue loads the chosen ones once.
+//!
+//! Correctness does not depend on this analysis: lowering asks
+//! [`super::Cx::constant`] for a value and falls back to building it.
+
+use super::MAX_INLINE_CONSTANT;
+use rvbpf_ebpf::inst::{AluOp, Inst, LddwKind, Operand};
+use rvbpf_rv64::{load_imm, Imm12, Reg};
+
+/// Registers available for constants, in allocation order.
+pub const CONSTANT_REGS: [Reg; 5] = [Reg::S7, Reg::S8, Reg::S9, Reg::S10, Reg::S11];
+
+/// Weight of a use inside a loop relative to one outside.
+const LOOP_WEIGHT: u32 = 16;
+
+/// Below this weighted saving a constant is not worth a register (the
+/// prologue pays a load plus a save and a restore).
+const MIN_SAVING: u32 = 8;
+
+/// The value lowering will need in a register for `inst`, if any.
+pub fn operand_constant(inst: &Inst) -> Option<i64> {
+    match *inst {
+        Inst::Alu {
+            op,
+            src: Operand::Imm(i),
+            ..
+        } => {
+            let fits = |v: i64| Imm12::new(v).is_some();
+            match op {
+                AluOp::Add if fits(i as i64) => None,
+                AluOp::Sub if fits(-(i as i64)) => None,
+                AluOp::And | AluOp::Or | AluOp::Xor if fits(i as i64) => None,
+                AluOp::Add | AluOp::Sub | AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Mul => {
+                    Some(i as i64)
+                }
+                AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod if i != 0 => Some(i as i64),
+                _ => None,
+            }
+        }
+        Inst::Jump {
+            src: Operand::Imm(i),
+            ..
+        } if i != 0 => Some(i as i64),
+        Inst::Store {
+            src: Operand::Imm(i),
+            ..
+        } if i != 0 => Some(i as i64),
+        Inst::Lddw {
+            kind: LddwKind::Imm(v),
+            ..
+        } if load_imm(Reg::T1, v as i64).len() > 1 => Some(v as i64),
+        _ => None,
+    }
+}
+
+/// Instructions it takes to build `v` (inline or from the pool).
+fn cost(v: i64) -> u32 {
+    load_imm(Reg::T1, v).len().min(MAX_INLINE_CONSTANT) as u32
+}
+
+/// The constants of function `[start, end)` worth a register, best first
+/// (at most `CONSTANT_REGS.len()`).
+pub fn hoisted_constants(insts: &[Inst], start: usize, end: usize) -> Vec<i64> {
+    // Loop bodies: [target, pc] of every backward jump.
+    let mut in_loop = vec![false; end - start];
+    for pc in start..end {
+        let off = match insts[pc] {
+            Inst::Ja { off, .. } => off as i64,
+            Inst::Jump { off, .. } => off as i64,
+            _ => continue,
+        };
+        let target = pc as i64 + 1 + off;
+        if target <= pc as i64 && target >= start as i64 {
+            for flag in &mut in_loop[target as usize - start..=pc - start] {
+                *flag = true;
+            }
+        }
+    }
+    let mut savings: Vec<(i64, u32)> = Vec::new();
+    for pc in start..end {
+        let Some(v) = operand_constant(&insts[pc]) else {
+            continue;
+        };
+        let w = cost(v) * if in_loop[pc - start] { LOOP_WEIGHT } else { 1 };
+        match savings.iter_mut().find(|(k, _)| *k == v) {
+            Some(entry) => entry.1 += w,
+            None => savings.push((v, w)),
+        }
+    }
+    // Best saving first; ties by value so the choice is deterministic.
+    savings.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    savings
+        .into_iter()
+        .filter(|&(_, w)| w >= MIN_SAVING)
+        .take(CONSTANT_REGS.len())
+        .map(|(v, _)| v)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rvbpf_ebpf::asm::assemble;
+
+    #[test]
+    fn loop_constants_are_hoisted_and_straight_line_ones_are_not() {
+        let src = "
+            mul %r0, 100000
+            loop:
+            mul %r0, 7777777
+            and %r0, 0x7fffffff
+            jgt %r0, 500000, loop
+            exit";
+        let insts = assemble(src).unwrap();
+        let h = hoisted_constants(&insts, 0, insts.len());
+        // In the loop: 7777777 (lui+addiw), 0x7fffffff (2), 500000 (2).
+        // 100000 outside the loop saves only 2 instructions once.
+        let mut sorted = h.clone();
+        sorted.sort();
+        assert_eq!(sorted, [500000, 7777777, 0x7fffffff]);
+    }
+
+    #[test]
+    fn immediates_the_instruction_can_take_need_no_register() {
+        let insts = assemble("add %r0, 5\nand %r0, 0xff\nlsh %r0, 3\nexit").unwrap();
+        assert!(insts.iter().all(|i| operand_constant(i).is_none()));
+    }
+}
