@@ -9,8 +9,9 @@
 //! RFC 9669 sign-extends), 32-bit
 //! modulo by a register (rbpf leaves the upper half of dst untouched when
 //! the divisor is 0; RFC 9669 zero-extends), division/modulo by an
-//! immediate 0 (rbpf's verifier rejects it), and the v4 forms (sdiv, smod,
-//! movsx, bswap).
+//! immediate 0 (rbpf's verifier rejects it), 64-bit `neg` (rbpf's
+//! `-(x as i64)` overflows on i64::MIN in debug builds), and the v4 forms
+//! (sdiv, smod, movsx, bswap).
 
 use proptest::prelude::*;
 use rvbpf::ebpf::asm::object_from_insts;
@@ -49,8 +50,8 @@ fn classic_alu() -> impl Strategy<Value = Inst> {
             (!excluded).then_some(Inst::Alu { is64, op, dst, src })
         },
     );
-    let neg = (any::<bool>(), reg.clone()).prop_map(|(is64, dst)| Inst::Alu {
-        is64,
+    let neg = reg.clone().prop_map(|dst| Inst::Alu {
+        is64: false,
         op: AluOp::Neg,
         dst,
         src: Operand::Imm(0),
@@ -65,7 +66,7 @@ fn classic_alu() -> impl Strategy<Value = Inst> {
 }
 
 /// Stack stores/loads at r10 offsets inside rbpf's 512-byte stack, and
-/// short forward 64-bit conditional jumps (rbpf 0.4 has no jmp32).
+/// short forward conditional jumps (64- and 32-bit).
 fn stack_and_jumps() -> impl Strategy<Value = Inst> {
     let reg = (0u8..10).prop_map(|n| Reg::new(n).expect("r0..r9"));
     let size = prop::sample::select(vec![Size::B, Size::H, Size::W, Size::DW]);
@@ -102,23 +103,24 @@ fn stack_and_jumps() -> impl Strategy<Value = Inst> {
         reg.clone().prop_map(Operand::Reg),
         any::<i32>().prop_map(Operand::Imm)
     ];
-    let jump = (cond, reg, operand, 0i16..5).prop_map(|(cond, dst, src, off)| {
-        let unsigned = matches!(
-            cond,
-            Cond::Eq | Cond::Ne | Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le
-        );
-        let src = match src {
-            Operand::Imm(v) if unsigned => Operand::Imm(v & i32::MAX),
-            other => other,
-        };
-        Inst::Jump {
-            is32: false,
-            cond,
-            dst,
-            src,
-            off,
-        }
-    });
+    let jump =
+        (any::<bool>(), cond, reg, operand, 0i16..5).prop_map(|(is32, cond, dst, src, off)| {
+            let unsigned = matches!(
+                cond,
+                Cond::Eq | Cond::Ne | Cond::Gt | Cond::Ge | Cond::Lt | Cond::Le
+            );
+            let src = match src {
+                Operand::Imm(v) if unsigned && !is32 => Operand::Imm(v & i32::MAX),
+                other => other,
+            };
+            Inst::Jump {
+                is32,
+                cond,
+                dst,
+                src,
+                off,
+            }
+        });
     prop_oneof![2 => store, 2 => load, 1 => jump]
 }
 
