@@ -34,7 +34,7 @@ impl InsertError {
 }
 
 impl HashIndex {
-    pub(crate) fn new(_key_size: u32, max_entries: u32) -> HashIndex {
+    pub(crate) fn new(max_entries: u32) -> HashIndex {
         HashIndex {
             slots: HashMap::new(),
             free: Vec::new(),
@@ -96,7 +96,7 @@ mod tests {
 
     #[test]
     fn slots_are_stable_and_reused() {
-        let mut h = HashIndex::new(4, 2);
+        let mut h = HashIndex::new(2);
         let a = h.insert(b"aaaa", 0).unwrap();
         let b = h.insert(b"bbbb", 0).unwrap();
         assert_ne!(a, b);

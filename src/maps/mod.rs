@@ -232,7 +232,7 @@ impl Maps {
         });
         let storage = match def.kind {
             MapKind::Array => Storage::Array,
-            MapKind::Hash => Storage::Hash(HashIndex::new(def.key_size, max_entries)),
+            MapKind::Hash => Storage::Hash(HashIndex::new(max_entries)),
             MapKind::ProgArray => Storage::ProgArray(ProgArrayHandle::new(
                 id,
                 &def.name,
