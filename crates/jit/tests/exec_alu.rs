@@ -252,6 +252,16 @@ fn relaxed_branches_and_jumps_reach_their_targets() {
     assert_eq!(r0(&back), 1);
 }
 
+/// How an operand reaches its register, which decides what the JIT knows
+/// about its upper half: (load mnemonic, the 64-bit value it produces from
+/// the 64-bit memory word).
+type LoadKind = (&'static str, fn(u64) -> u64);
+const LOADS: [LoadKind; 3] = [
+    ("ldxdw", |v| v),
+    ("ldxw", |v| v as u32 as u64),
+    ("ldxsw", |v| v as u32 as i32 as i64 as u64),
+];
+
 #[test]
 fn jmp32_and_jmp64_conditions_match_rust_on_boundary_values() {
     use common::emu::world;
@@ -276,65 +286,66 @@ fn jmp32_and_jmp64_conditions_match_rust_on_boundary_values() {
         ("jsle", |a, b| (a as i64) <= (b as i64)),
         ("jset", |a, b| a & b != 0),
     ];
+    // BPF semantics of the comparison on the registers' 64-bit values.
+    let expect = |name: &str, oracle: Oracle, is32: bool, a: u64, b: u64| {
+        if is32 {
+            let ext = |v: u64| {
+                if name.starts_with("js") {
+                    v as u32 as i32 as i64 as u64
+                } else {
+                    v as u32 as u64
+                }
+            };
+            oracle(ext(a), ext(b))
+        } else {
+            oracle(a, b)
+        }
+    };
     for target in ["rv64g", "rv64gc_zba_zbb"] {
         let o = opts(target, Default::default());
         for (name, oracle) in conds {
             for is32 in [false, true] {
-                // One program per condition: r1, r2 come from ctx.
                 let suffix = if is32 { "32" } else { "" };
-                let src = format!(
-                    "ldxdw %r2, [%r1+8]\nldxdw %r1, [%r1+0]\nmov %r0, 0\n\
-                     {name}{suffix} %r1, %r2, +1\nexit\nmov %r0, 1\nexit"
-                );
-                let image = compile_text(&src, &[], &o);
-                let mut w = world(&[&image], 0, &[]);
-                for &a in &values {
-                    for &b in &values {
-                        w.mem.write_u64(common::emu::CTX_BASE, a).unwrap();
-                        w.mem.write_u64(common::emu::CTX_BASE + 8, b).unwrap();
-                        let r = w.run(0, &mut |_, _, _| 0).unwrap();
-                        let expect = if is32 {
-                            // 32-bit: compare the low halves, sign-extended
-                            // for the signed conditions.
-                            let ext = |v: u64| {
-                                if name.starts_with("js") {
-                                    v as u32 as i32 as i64 as u64
-                                } else {
-                                    v as u32 as u64
-                                }
-                            };
-                            oracle(ext(a), ext(b))
-                        } else {
-                            oracle(a, b)
-                        };
-                        assert_eq!(r, expect as u64, "{target} {name}{suffix} {a:#x} {b:#x}");
+                for (la, fa) in LOADS {
+                    for (lb, fb) in LOADS {
+                        // r1, r2 come from ctx through the chosen loads.
+                        let src = format!(
+                            "{lb} %r2, [%r1+8]\n{la} %r1, [%r1+0]\nmov %r0, 0\n\
+                             {name}{suffix} %r1, %r2, +1\nexit\nmov %r0, 1\nexit"
+                        );
+                        let image = compile_text(&src, &[], &o);
+                        let mut w = world(&[&image], 0, &[]);
+                        for &a in &values {
+                            for &b in &values {
+                                w.mem.write_u64(common::emu::CTX_BASE, a).unwrap();
+                                w.mem.write_u64(common::emu::CTX_BASE + 8, b).unwrap();
+                                let r = w.run(0, &mut |_, _, _| 0).unwrap();
+                                let e = expect(name, oracle, is32, fa(a), fb(b));
+                                assert_eq!(
+                                    r, e as u64,
+                                    "{target} {la}/{lb} {name}{suffix} {a:#x} {b:#x}"
+                                );
+                            }
+                        }
                     }
-                }
-                // Immediate forms: imm is sign-extended to 64 bits.
-                for imm in [0i32, 1, -1, -2, i32::MAX, i32::MIN] {
-                    let src = format!(
-                        "ldxdw %r1, [%r1+0]\nmov %r0, 0\n\
-                         {name}{suffix} %r1, {imm}, +1\nexit\nmov %r0, 1\nexit"
-                    );
-                    let image = compile_text(&src, &[], &o);
-                    let mut w = world(&[&image], 0, &[]);
-                    let b = imm as i64 as u64;
-                    for &a in &values {
-                        w.mem.write_u64(common::emu::CTX_BASE, a).unwrap();
-                        let r = w.run(0, &mut |_, _, _| 0).unwrap();
-                        let expect = if is32 {
-                            let ext = |v: u64| {
-                                if name.starts_with("js") {
-                                    v as u32 as i32 as i64 as u64
-                                } else {
-                                    v as u32 as u64
-                                }
-                            };
-                            oracle(ext(a), ext(b))
-                        } else {
-                            oracle(a, b)
-                        };
-                        assert_eq!(r, expect as u64, "{target} {name}{suffix} {a:#x} imm {imm}");
+                    // Immediate forms: imm is sign-extended to 64 bits.
+                    for imm in [0i32, 1, -1, -2, i32::MAX, i32::MIN] {
+                        let src = format!(
+                            "{la} %r1, [%r1+0]\nmov %r0, 0\n\
+                             {name}{suffix} %r1, {imm}, +1\nexit\nmov %r0, 1\nexit"
+                        );
+                        let image = compile_text(&src, &[], &o);
+                        let mut w = world(&[&image], 0, &[]);
+                        let b = imm as i64 as u64;
+                        for &a in &values {
+                            w.mem.write_u64(common::emu::CTX_BASE, a).unwrap();
+                            let r = w.run(0, &mut |_, _, _| 0).unwrap();
+                            let e = expect(name, oracle, is32, fa(a), b);
+                            assert_eq!(
+                                r, e as u64,
+                                "{target} {la} {name}{suffix} {a:#x} imm {imm}"
+                            );
+                        }
                     }
                 }
             }

@@ -1,7 +1,9 @@
 //! Conditional and unconditional jumps.
 //!
 //! JMP32 compares the low halves. Both operands are sign-extended (`sext.w`,
-//! one instruction on every target) into temporaries, for every condition:
+//! one instruction on every target) into temporaries unless already known
+//! to be (or, for unsigned and equality tests, both known zero-extended),
+//! for every condition:
 //! sign-extension from 32 to 64 bits preserves signed order, equality, and
 //! also unsigned order (values below 2^31 stay put and keep their order, the
 //! others map in order onto the top of the 64-bit range, above all of them).
@@ -23,6 +25,45 @@ pub fn target(cx: &Cx, off: i64) -> Result<Label, JitError> {
     Ok(Label::Pc(t as usize))
 }
 
+/// The two registers a `jmp32` compares: both sign-extended from bit 31,
+/// or, for unsigned and equality tests, both zero-extended. What is already
+/// known about a register (`super::known`) saves its extension.
+fn operands32(cx: &mut Cx, cond: Cond, dst: BpfReg, src: Operand) -> (Reg, Reg) {
+    let signed = matches!(cond, Cond::Sgt | Cond::Sge | Cond::Slt | Cond::Sle);
+    let ka = cx.known[dst.index()];
+    let both_zext = !signed
+        && ka.zext
+        && match src {
+            Operand::Reg(s) => cx.known[s.index()].zext,
+            Operand::Imm(_) => true,
+        };
+    if both_zext {
+        let b = match src {
+            Operand::Reg(s) => bpf_reg(s),
+            Operand::Imm(0) => Reg::ZERO,
+            Operand::Imm(i) => cx.operand_imm(i as u32 as i64),
+        };
+        return (bpf_reg(dst), b);
+    }
+    let a = if ka.sext {
+        bpf_reg(dst)
+    } else {
+        cx.sext32(T2, bpf_reg(dst));
+        T2
+    };
+    let b = match src {
+        Operand::Reg(s) if cx.known[s.index()].sext => bpf_reg(s),
+        Operand::Reg(s) => {
+            cx.sext32(T1, bpf_reg(s));
+            T1
+        }
+        Operand::Imm(0) => Reg::ZERO,
+        // Sign-extended, like the register it is compared with.
+        Operand::Imm(i) => cx.operand_imm(i as i64),
+    };
+    (a, b)
+}
+
 pub fn lower_cond(
     cx: &mut Cx,
     is32: bool,
@@ -32,17 +73,12 @@ pub fn lower_cond(
     off: i16,
 ) -> Result<(), JitError> {
     let target = target(cx, off as i64)?;
-    let mut a = bpf_reg(dst);
-    let b = match src {
-        Operand::Reg(s) => bpf_reg(s),
-        Operand::Imm(0) => Reg::ZERO,
-        Operand::Imm(i) => {
-            // Sign-extended, like the register it is compared with.
-            cx.operand_imm(i as i64)
-        }
-    };
     if cond == Cond::Set {
-        cx.push(rvbpf_rv64::Inst::alu(AluOp::And, T2, a, b));
+        let b = match src {
+            Operand::Reg(s) => bpf_reg(s),
+            Operand::Imm(i) => cx.operand_imm(i as i64),
+        };
+        cx.push(rvbpf_rv64::Inst::alu(AluOp::And, T2, bpf_reg(dst), b));
         if is32 {
             cx.sext32(T2, T2);
         }
@@ -54,15 +90,16 @@ pub fn lower_cond(
         });
         return Ok(());
     }
-    let mut b = b;
-    if is32 {
-        cx.sext32(T2, a);
-        a = T2;
-        if matches!(src, Operand::Reg(_)) {
-            cx.sext32(T1, b);
-            b = T1;
-        }
-    }
+    let (a, b) = if is32 {
+        operands32(cx, cond, dst, src)
+    } else {
+        let b = match src {
+            Operand::Reg(s) => bpf_reg(s),
+            Operand::Imm(0) => Reg::ZERO,
+            Operand::Imm(i) => cx.operand_imm(i as i64),
+        };
+        (bpf_reg(dst), b)
+    };
     // (op, swap operands)
     let (op, swap) = match cond {
         Cond::Eq => (BranchOp::Beq, false),
