@@ -341,3 +341,32 @@ fn attach_rejects_bad_requests() {
         Err(Error::Attach { .. })
     ));
 }
+
+#[test]
+fn tracer_instructions_count_against_the_run() {
+    // target: 2 instructions (mov, exit).
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "target",
+            vec![tc("entry", "mov %r0, 1\nexit")],
+            vec![],
+        ))
+        .unwrap();
+    let t = load_counters(&mut vm, "entry");
+    let entry = vm.program(o, "entry").unwrap();
+    assert_eq!(run(&mut vm, entry, &Ctx::zeros(14)).stats.insns_executed, 2);
+    vm.attach(vm.program(t, "fentry_prog").unwrap(), o, "entry")
+        .unwrap();
+    // The tracer runs lddw, ldxdw, add, stxdw, mov, exit: 6 more.
+    assert_eq!(run(&mut vm, entry, &Ctx::zeros(14)).stats.insns_executed, 8);
+    // Budget 4: the tracer runs first and spends it on lddw, ldxdw, add,
+    // stxdw (pcs 0-4); its mov at pc 5 is refused, and names the tracer.
+    vm.set_insn_budget(4);
+    let e = try_run(&mut vm, entry, &Ctx::zeros(14)).unwrap_err();
+    assert_eq!(e, RunError::BudgetExhausted { pc: 5 });
+    assert_eq!(
+        vm.last_fault_program(),
+        Some(vm.program(t, "fentry_prog").unwrap())
+    );
+}
