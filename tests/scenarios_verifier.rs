@@ -98,7 +98,6 @@ fn tail_calling_subprog_needs_caller_stack_below_256() {
 }
 
 #[test]
-#[ignore = "prog arrays do not check program-type compatibility yet"]
 fn prog_array_holds_one_program_type() {
     for engine in engines() {
         let mut s = Scenario::load("prog_array_mixed_types", engine);
