@@ -10,7 +10,6 @@
 //! low 32 bits of its inputs only; the trailing zero-extension is left out
 //! when the analysis in [`super::zext`] shows the upper half is never read.
 
-use super::known::Known;
 use super::Cx;
 use crate::regmap::{bpf_reg, T1};
 use crate::JitError;
@@ -45,36 +44,10 @@ pub fn lower_alu(
             Operand::Reg(s) => alu_reg(cx, is64, op, rd, bpf_reg(s)),
         },
     };
-    let dead = cx.zext_is_dead();
-    if !is64 && !zext_done && !dead {
+    if !is64 && !zext_done && !cx.zext_is_dead() {
         cx.zext32(rd, rd);
     }
-    cx.result = result_known(cx, is64, op, src, dead).map(|k| (dst, k));
     Ok(())
-}
-
-/// What is known of the upper half of an ALU result (see `super::known`).
-fn result_known(cx: &Cx, is64: bool, op: BpfAlu, src: Operand, zext_dead: bool) -> Option<Known> {
-    if !is64 {
-        // Every ALU32 result is zero-extended unless that was left out.
-        return match (op, src) {
-            _ if zext_dead => None,
-            (BpfAlu::Mov, Operand::Imm(i)) => Some(Known::of_value(i as u32 as i64)),
-            (BpfAlu::And, Operand::Imm(i)) if i >= 0 => Some(Known::of_value(i as i64)),
-            (BpfAlu::Rsh, Operand::Imm(i)) if i & 31 != 0 => Some(Known::SMALL),
-            _ => Some(Known::ZEXT),
-        };
-    }
-    match (op, src) {
-        (BpfAlu::Mov, Operand::Reg(s)) => Some(cx.known[s.index()]),
-        (BpfAlu::Mov, Operand::Imm(i)) => Some(Known::of_value(i as i64)),
-        (BpfAlu::Movsx8 | BpfAlu::Movsx16 | BpfAlu::Movsx32, _) => Some(Known::SEXT),
-        // A non-negative mask bounds the value by itself.
-        (BpfAlu::And, Operand::Imm(i)) if i >= 0 => Some(Known::of_value(i as i64)),
-        (BpfAlu::Rsh, Operand::Imm(i)) if i & 63 >= 33 => Some(Known::SMALL),
-        (BpfAlu::Rsh, Operand::Imm(i)) if i & 63 == 32 => Some(Known::ZEXT),
-        _ => None,
-    }
 }
 
 /// Returns whether the result is already zero-extended (only meaningful
@@ -326,11 +299,6 @@ fn divmod(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, src: Operand) -> bool {
 pub fn lower_endian(cx: &mut Cx, op: EndianOp, dst: BpfReg, bits: u8) {
     let rd = bpf_reg(dst);
     let bits = bits as u32;
-    cx.result = match bits {
-        16 => Some((dst, Known::SMALL)),
-        32 => Some((dst, Known::ZEXT)),
-        _ => None,
-    };
     match op {
         // The host is little-endian: only truncate.
         EndianOp::Le => match bits {

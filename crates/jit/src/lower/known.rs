@@ -1,13 +1,17 @@
-//! What is known about the upper half of each BPF register's RV64 copy on
-//! the straight line being lowered: zero (`zext`) and/or copies of bit 31
-//! (`sext`). Lowerings record it for the register they write (a load's
-//! width, a zero-extended ALU32 result, a constant); anything written without
-//! a record becomes unknown, and everything is forgotten at jump targets
-//! and calls. Users: `jmp32` skips sign-extending operands that already are
-//! (or, for unsigned and equality tests, two zero-extended operands), and
-//! `mov32` of a zero-extended register is a plain copy.
+//! What is known about the upper half of each BPF register at each pc: a
+//! forward dataflow analysis over the function's control-flow graph, done
+//! before lowering. A fact says bits 63..32 are zero (`zext`) and/or copies
+//! of bit 31 (`sext`). The transfer function states properties of the BPF
+//! values that the lowering guarantees to produce (loads by width, ALU32
+//! results zero-extended, constants, narrow byte swaps); a register whose
+//! ALU32 zero-extension is dead ([`super::zext`]) is known nothing about.
+//! Facts meet (both must hold) where paths join; calls forget r0..r5.
+//!
+//! Users: `jmp32` skips extending operands that already are sign-extended
+//! (or, for unsigned and equality tests, both zero-extended), and `mov32` of
+//! a zero-extended register is a plain copy.
 
-use rvbpf_ebpf::inst::{CallTarget, Inst};
+use rvbpf_ebpf::inst::{AluOp, CallTarget, EndianOp, Inst, LddwKind, Operand, Size};
 
 /// Facts about bits 63..32 of a register.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,6 +49,133 @@ impl Known {
     };
 }
 
+/// All facts, the start value of the fixpoint iteration.
+const TOP: Known = Known {
+    zext: true,
+    sext: true,
+};
+
+impl Known {
+    fn meet(self, other: Known) -> Known {
+        Known {
+            zext: self.zext && other.zext,
+            sext: self.sext && other.sext,
+        }
+    }
+}
+
+/// What is known of the register `inst` writes, given the facts before it.
+fn result(inst: &Inst, before: &[Known; 11], zext_dead: bool) -> Option<Known> {
+    match *inst {
+        Inst::Alu {
+            is64: false,
+            op,
+            src,
+            ..
+        } => match (op, src) {
+            _ if zext_dead => None,
+            (AluOp::Mov, Operand::Imm(i)) => Some(Known::of_value(i as u32 as i64)),
+            // A non-negative mask bounds the value.
+            (AluOp::And, Operand::Imm(i)) if i >= 0 => Some(Known::of_value(i as i64)),
+            (AluOp::Rsh, Operand::Imm(i)) if i & 31 != 0 => Some(Known::SMALL),
+            // Every other ALU32 result is zero-extended.
+            _ => Some(Known::ZEXT),
+        },
+        Inst::Alu {
+            is64: true,
+            op,
+            src,
+            ..
+        } => match (op, src) {
+            (AluOp::Mov, Operand::Reg(s)) => Some(before[s.index()]),
+            (AluOp::Mov, Operand::Imm(i)) => Some(Known::of_value(i as i64)),
+            (AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32, _) => Some(Known::SEXT),
+            (AluOp::And, Operand::Imm(i)) if i >= 0 => Some(Known::of_value(i as i64)),
+            (AluOp::Rsh, Operand::Imm(i)) if i & 63 >= 33 => Some(Known::SMALL),
+            (AluOp::Rsh, Operand::Imm(i)) if i & 63 == 32 => Some(Known::ZEXT),
+            _ => None,
+        },
+        Inst::Endian { op, bits, .. } => match (op, bits) {
+            (_, 16) => Some(Known::SMALL),
+            (_, 32) => Some(Known::ZEXT),
+            (EndianOp::Le | EndianOp::Be | EndianOp::Swap, _) => None,
+        },
+        Inst::Lddw {
+            kind: LddwKind::Imm(v),
+            ..
+        } => Some(Known::of_value(v as i64)),
+        Inst::Load { size, signed, .. } => Some(match (size, signed) {
+            (Size::DW, _) => return None,
+            (Size::W, false) => Known::ZEXT,
+            (Size::B | Size::H, false) => Known::SMALL,
+            (_, true) => Known::SEXT,
+        }),
+        _ => None,
+    }
+}
+
+/// The register an instruction's [`result`] describes.
+fn result_reg(inst: &Inst) -> Option<usize> {
+    match *inst {
+        Inst::Alu { dst, .. } | Inst::Endian { dst, .. } | Inst::Lddw { dst, .. } => {
+            Some(dst.index())
+        }
+        Inst::Load { dst, .. } => Some(dst.index()),
+        _ => None,
+    }
+}
+
+/// Facts after `inst` given the facts before it.
+fn transfer(inst: &Inst, before: &[Known; 11], zext_dead: bool) -> [Known; 11] {
+    let mut after = *before;
+    let written = writes(inst);
+    for (r, k) in after.iter_mut().enumerate() {
+        if written & (1 << r) != 0 {
+            *k = Known::default();
+        }
+    }
+    if let (Some(r), Some(k)) = (result_reg(inst), result(inst, before, zext_dead)) {
+        after[r] = k;
+    }
+    after
+}
+
+/// Successor pcs of `pc` inside `[start, end)`.
+fn successors(insts: &[Inst], pc: usize, end: usize) -> impl Iterator<Item = usize> {
+    let jump = |off: i64| usize::try_from(pc as i64 + 1 + off).ok();
+    let (next, taken) = match insts[pc] {
+        Inst::Ja { off, .. } => (None, jump(off as i64)),
+        Inst::Jump { off, .. } => (Some(pc + 1), jump(off as i64)),
+        Inst::Exit => (None, None),
+        _ => (Some(pc + 1), None),
+    };
+    [next, taken]
+        .into_iter()
+        .flatten()
+        .filter(move |&t| t < end)
+}
+
+/// Facts before every pc of `[start, end)` (indexed from `start`).
+/// `zext_dead` comes from [`super::zext::dead_zero_extensions`].
+pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> Vec<[Known; 11]> {
+    let mut input = vec![[TOP; 11]; end - start];
+    // Nothing is known on entry.
+    input[0] = [Known::default(); 11];
+    let mut work: Vec<usize> = (start..end).collect();
+    while let Some(pc) = work.pop() {
+        let out = transfer(&insts[pc], &input[pc - start], zext_dead[pc - start]);
+        for s in successors(insts, pc, end) {
+            let slot = &mut input[s - start];
+            let met: [Known; 11] = std::array::from_fn(|r| slot[r].meet(out[r]));
+            if met != *slot {
+                *slot = met;
+                work.push(s);
+            }
+        }
+    }
+    input
+}
+
 /// Registers `inst` may write (bit n = rn), calls clobbering r0..r5.
 pub fn writes(inst: &Inst) -> u16 {
     let bit = |r: rvbpf_ebpf::inst::Reg| 1u16 << r.index();
@@ -59,5 +190,49 @@ pub fn writes(inst: &Inst) -> u16 {
         Inst::Call(CallTarget::Helper(_) | CallTarget::Kfunc(_) | CallTarget::Local(_))
         | Inst::Callx { .. } => 0x3f,
         _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rvbpf_ebpf::asm::assemble;
+
+    fn facts(src: &str) -> Vec<[Known; 11]> {
+        let insts = assemble(src).unwrap();
+        let dead = vec![false; insts.len()];
+        analyze(&insts, 0, insts.len(), &dead)
+    }
+
+    #[test]
+    fn facts_flow_around_loops_and_meet_at_joins() {
+        let f = facts(
+            "ldxw %r5, [%r1+0]
+             mov %r6, 0
+             loop:
+             add %r6, 1
+             jlt32 %r6, %r5, loop
+             ldxsw %r7, [%r1+4]
+             jeq %r6, 3, +1
+             ldxdw %r7, [%r1+8]
+             exit",
+        );
+        // r5 stays zero-extended in the loop (pc 3); r6 does not (add).
+        assert_eq!(f[3][5], Known::ZEXT);
+        assert_eq!(f[3][6], Known::default());
+        // At the exit, r7 is sign-extended on one path only.
+        assert_eq!(f[7][7], Known::default());
+        assert_eq!(f[6][7], Known::SEXT);
+    }
+
+    #[test]
+    fn calls_forget_r0_to_r5_and_dead_zero_extensions_know_nothing() {
+        let f = facts("ldxw %r1, [%r1+0]\nldxw %r6, [%r1+0]\ncall 1\nexit");
+        assert_eq!(f[3][1], Known::default());
+        assert_eq!(f[3][6], Known::ZEXT);
+        let insts = assemble("mov32 %r0, %r1\nadd32 %r0, 1\nexit").unwrap();
+        let k = analyze(&insts, 0, 3, &[true, false, false]);
+        assert_eq!(k[1][0], Known::default());
+        assert_eq!(k[2][0], Known::ZEXT);
     }
 }

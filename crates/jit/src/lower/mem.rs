@@ -1,6 +1,5 @@
 //! Loads, stores and atomics.
 
-use super::known::Known;
 use super::Cx;
 use crate::items::Item;
 use crate::regmap::{bpf_reg, T0, T1, T2, T3};
@@ -28,12 +27,6 @@ pub fn lower_load(cx: &mut Cx, size: Size, signed: bool, dst: BpfReg, src: BpfRe
         (Size::W, false) => LoadOp::Lwu,
         (Size::W, true) => LoadOp::Lw,
         (Size::DW, _) => LoadOp::Ld,
-    };
-    cx.result = match op {
-        LoadOp::Lbu | LoadOp::Lhu => Some((dst, Known::SMALL)),
-        LoadOp::Lwu => Some((dst, Known::ZEXT)),
-        LoadOp::Ld => None,
-        _ => Some((dst, Known::SEXT)),
     };
     let (rs1, offset) = address(cx, bpf_reg(src), off);
     cx.push(Inst::Load {

@@ -71,11 +71,9 @@ pub(crate) struct Cx<'p, 'a> {
     dead_zext: &'p [bool],
     /// Constants kept in registers for the whole function.
     constants: &'p [(Reg, i64)],
-    /// Upper-half facts of every BPF register before this instruction.
+    /// Upper-half facts of every BPF register before this instruction
+    /// (see [`known`]).
     pub known: [known::Known; 11],
-    /// Upper-half fact of the register this instruction writes, if the
-    /// lowering knows one (see [`known`]).
-    pub result: Option<(rvbpf_ebpf::inst::Reg, known::Known)>,
 }
 
 impl Cx<'_, '_> {
@@ -222,35 +220,20 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         }
         tag(Owner::Prologue(i), prologue, &mut items);
         let dead_zext = zext::dead_zero_extensions(facts.insts, f.start, f.end);
-        let targets = jump_targets(facts.insts, f.start, f.end);
-        let mut state = [known::Known::default(); 11];
+        let known_in = known::analyze(facts.insts, f.start, f.end, &dead_zext);
         for pc in f.start..f.end {
-            if targets.contains(&pc) {
-                state = [known::Known::default(); 11];
-            }
             let mut cx = Cx {
                 dead_zext: &dead_zext,
                 constants: &constants[i],
-                known: state,
-                result: None,
+                known: known_in[pc - f.start],
                 prog: &mut prog,
                 func: i,
                 frame,
                 pc,
                 out: vec![Item::Bind(Label::Pc(pc))],
             };
-            let inst = &facts.insts[pc];
-            lower_inst(&mut cx, inst)?;
-            let (out, result) = (cx.out, cx.result);
-            let written = known::writes(inst);
-            for (r, k) in state.iter_mut().enumerate() {
-                if written & (1 << r) != 0 {
-                    *k = known::Known::default();
-                }
-            }
-            if let Some((r, k)) = result {
-                state[r.index()] = k;
-            }
+            lower_inst(&mut cx, &facts.insts[pc])?;
+            let out = cx.out;
             tag(Owner::Insn(pc), out, &mut items);
         }
         let mut epi = vec![Item::Bind(Label::Epilogue(i))];
@@ -265,18 +248,6 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         pool: prog.pool,
         frames,
     })
-}
-
-/// pcs inside `[start, end)` that some jump lands on.
-fn jump_targets(insts: &[Bpf], start: usize, end: usize) -> std::collections::HashSet<usize> {
-    (start..end)
-        .filter_map(|pc| match insts[pc] {
-            Bpf::Ja { off, .. } => Some(pc as i64 + 1 + off as i64),
-            Bpf::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
-            _ => None,
-        })
-        .filter_map(|t| usize::try_from(t).ok())
-        .collect()
 }
 
 /// The fixed 12-byte header: patch-site nops and the 4-byte tcc init.
@@ -389,9 +360,6 @@ fn lower_lddw(cx: &mut Cx, rd: Reg, kind: LddwKind) -> Result<(), JitError> {
     let reloc = match kind {
         LddwKind::Imm(v) => {
             cx.li(rd, v as i64);
-            if let Bpf::Lddw { dst, .. } = cx.facts().insts[cx.pc] {
-                cx.result = Some((dst, known::Known::of_value(v as i64)));
-            }
             return Ok(());
         }
         LddwKind::Func { offset } => {
