@@ -1,0 +1,85 @@
+//! The host tools: finding `qemu-riscv64` and `riscv64-linux-gnu-gcc`,
+//! building `native/harness.c`, running a batch under qemu.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const QEMU: &str = "qemu-riscv64";
+pub const CROSS_CC: &str = "riscv64-linux-gnu-gcc";
+
+/// Paths of the two tools the native run needs.
+#[derive(Clone, Debug)]
+pub struct Tools {
+    pub qemu: PathBuf,
+    pub cc: PathBuf,
+}
+
+/// An executable file called `name` in a `PATH` directory.
+fn in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Both tools, or the names of the missing ones.
+pub fn find() -> Result<Tools, Vec<&'static str>> {
+    match (in_path(QEMU), in_path(CROSS_CC)) {
+        (Some(qemu), Some(cc)) => Ok(Tools { qemu, cc }),
+        (qemu, cc) => Err([(QEMU, qemu.is_none()), (CROSS_CC, cc.is_none())]
+            .into_iter()
+            .filter_map(|(name, missing)| missing.then_some(name))
+            .collect()),
+    }
+}
+
+/// `native/` at the repository root.
+pub fn native_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../native")
+}
+
+/// Builds the harness with `native/build.sh` into `out_dir`; returns its path.
+pub fn build_harness(tools: &Tools, out_dir: &Path) -> Result<PathBuf, String> {
+    let exe = out_dir.join("rvbpf-native-harness");
+    let script = native_dir().join("build.sh");
+    let out = Command::new("sh")
+        .arg(&script)
+        .arg(&exe)
+        .env("CC", &tools.cc)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} failed ({}):\n{}",
+            script.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(exe)
+}
+
+/// Runs the harness on `batch` under qemu with `cpu` (a `-cpu` value);
+/// returns its stdout. Exit status 1 (some case failed or mismatched) is
+/// not an error here: the caller judges every case from the output.
+pub fn run_batch(tools: &Tools, harness: &Path, cpu: &str, batch: &Path) -> Result<String, String> {
+    let out = Command::new(&tools.qemu)
+        .arg("-cpu")
+        .arg(cpu)
+        .arg(harness)
+        .arg(batch)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", tools.qemu.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    match out.status.code() {
+        Some(0 | 1) => Ok(stdout),
+        _ => Err(format!(
+            "{QEMU} -cpu {cpu} {} {} ended with {}:\nstderr: {}\nstdout tail: {}",
+            harness.display(),
+            batch.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr),
+            stdout.lines().rev().take(5).collect::<Vec<_>>().join(" | ")
+        )),
+    }
+}
