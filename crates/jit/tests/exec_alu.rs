@@ -352,3 +352,36 @@ fn jmp32_and_jmp64_conditions_match_rust_on_boundary_values() {
         }
     }
 }
+
+#[test]
+fn mov_fused_into_the_next_alu_op_computes_the_same() {
+    // Each line: mov dst, src; op dst, X — fused into one three-address
+    // instruction. r1 = 0x1_0000_0007 (upper half set), r2 = 3.
+    let setup = "lddw %r1, 0x100000007\nmov %r2, 3\n";
+    let cases: [(&str, u64); 12] = [
+        ("mov %r0, %r1\nadd %r0, %r2", 0x1_0000_000a),
+        ("mov %r0, %r1\nsub %r0, 10", 0xffff_fffd),
+        ("mov %r0, %r1\nmul %r0, %r2", 0x3_0000_0015),
+        ("mov %r0, %r1\nlsh %r0, 4", 0x10_0000_0070),
+        ("mov %r0, %r1\nrsh %r0, 0", 0x1_0000_0007),
+        ("mov %r0, %r1\nand %r0, %r0", 0x1_0000_0007),
+        // 64-bit mov, 32-bit op: low half only, zero-extended.
+        ("mov %r0, %r1\nadd32 %r0, %r2", 0xa),
+        ("mov %r0, %r1\nrsh32 %r0, 0", 7),
+        // 32-bit mov and op.
+        ("mov32 %r0, %r1\nxor32 %r0, -1", 0xffff_fff8),
+        ("mov32 %r0, %r1\narsh32 %r0, 1", 3),
+        // 32-bit mov followed by a 64-bit op: not fused, the mov zero-extends.
+        ("mov32 %r0, %r1\nadd %r0, 0", 7),
+        // src == dst inside the op reads the moved value: r0 = r1 + r1.
+        ("mov %r0, %r1\nadd %r0, %r0", 0x2_0000_000e),
+    ];
+    for (code, expect) in cases {
+        assert_eq!(r0(&format!("{setup}{code}\nexit")), expect, "{code}");
+    }
+    // A jump into the op: the mov cannot be fused (the other path's r0 is 5).
+    let src = "lddw %r1, 0x100000007\nmov %r0, 5\njeq %r1, 0, +1\nmov %r0, %r1\nadd %r0, 1\nexit";
+    assert_eq!(r0(src), 0x1_0000_0008);
+    let src = "mov %r1, 0\nmov %r0, 5\njeq %r1, 0, +1\nmov %r0, %r1\nadd %r0, 1\nexit";
+    assert_eq!(r0(src), 6);
+}

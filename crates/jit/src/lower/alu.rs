@@ -33,16 +33,23 @@ pub fn lower_alu(
             false
         }
         BpfAlu::Div | BpfAlu::Sdiv | BpfAlu::Mod | BpfAlu::Smod => divmod(cx, is64, op, rd, src),
-        _ => match src {
-            Operand::Imm(imm) => match alu_imm(cx, is64, op, rd, imm) {
-                Some(done) => done,
-                None => {
-                    let rs = cx.operand_imm(imm as i64);
-                    alu_reg(cx, is64, op, rd, rs)
-                }
-            },
-            Operand::Reg(s) => alu_reg(cx, is64, op, rd, bpf_reg(s)),
-        },
+        _ => {
+            // The first operand: dst itself, or the source of a preceding
+            // `mov dst, src` fused into this instruction (see `super::fuse`).
+            let first = cx.fused_first.unwrap_or(rd);
+            match src {
+                Operand::Imm(imm) => match alu_imm(cx, is64, op, rd, first, imm) {
+                    Some(done) => done,
+                    None => {
+                        let rs = cx.operand_imm(imm as i64);
+                        alu_reg(cx, is64, op, rd, first, rs)
+                    }
+                },
+                // `src == dst` reads the value the fused mov gave dst.
+                Operand::Reg(s) if s == dst => alu_reg(cx, is64, op, rd, first, first),
+                Operand::Reg(s) => alu_reg(cx, is64, op, rd, first, bpf_reg(s)),
+            }
+        }
     };
     if !is64 && !zext_done && !cx.zext_is_dead() {
         cx.zext32(rd, rd);
@@ -119,12 +126,13 @@ fn movsx(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, src: Operand) -> bool {
 
 /// The immediate forms RV64 has (`addi`, `andi`, shifts ...). `None` when
 /// the operation needs the immediate in a register.
-fn alu_imm(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, imm: i32) -> Option<bool> {
+/// `first` is the register holding the first operand (normally `rd`).
+fn alu_imm(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, first: Reg, imm: i32) -> Option<bool> {
     let i12 = |v: i64| Imm12::new(v);
     let alu_i = |op, imm| Inst::AluImm {
         op,
         rd,
-        rs1: rd,
+        rs1: first,
         imm,
     };
     match op {
@@ -160,7 +168,7 @@ fn alu_imm(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, imm: i32) -> Option<boo
                     && cheaper_inverted(imm) =>
                 {
                     cx.li(T1, !(imm as i64));
-                    cx.push(Inst::alu(AluOp::Andn, rd, rd, T1));
+                    cx.push(Inst::alu(AluOp::Andn, rd, first, T1));
                     Some(is64)
                 }
                 None => None,
@@ -169,6 +177,7 @@ fn alu_imm(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, imm: i32) -> Option<boo
         BpfAlu::Lsh | BpfAlu::Rsh | BpfAlu::Arsh => {
             if is64 {
                 if imm & 63 == 0 {
+                    cx.mv(rd, first);
                     return Some(true);
                 }
                 let sop = match op {
@@ -176,7 +185,7 @@ fn alu_imm(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, imm: i32) -> Option<boo
                     BpfAlu::Rsh => ShiftOp::Srli,
                     _ => ShiftOp::Srai,
                 };
-                cx.shift(sop, rd, rd, imm as u32 & 63);
+                cx.shift(sop, rd, first, imm as u32 & 63);
                 Some(true)
             } else {
                 let sop = match op {
@@ -186,13 +195,15 @@ fn alu_imm(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, imm: i32) -> Option<boo
                 };
                 let amount = imm as u32 & 31;
                 if amount == 0 {
-                    return Some(false); // only the zero-extension remains
+                    // Only the zero-extension (of the first operand) remains.
+                    cx.mv(rd, first);
+                    return Some(false);
                 }
                 let shamt = ShamtW::new(amount).expect("masked to 5 bits");
                 cx.push(Inst::ShiftW {
                     op: sop,
                     rd,
-                    rs1: rd,
+                    rs1: first,
                     shamt,
                 });
                 // A logical right shift by 1..31 clears bit 31, so the
@@ -209,7 +220,7 @@ fn cheaper_inverted(imm: i32) -> bool {
     rvbpf_rv64::load_imm(T1, !(imm as i64)).len() < rvbpf_rv64::load_imm(T1, imm as i64).len()
 }
 
-fn alu_reg(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, rs: Reg) -> bool {
+fn alu_reg(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, first: Reg, rs: Reg) -> bool {
     let opc = match (op, is64) {
         (BpfAlu::Add, true) => AluOp::Add,
         (BpfAlu::Add, false) => AluOp::Addw,
@@ -229,7 +240,7 @@ fn alu_reg(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, rs: Reg) -> bool {
         (BpfAlu::Arsh, false) => AluOp::Sraw,
         _ => unreachable!("handled by lower_alu"),
     };
-    cx.push(Inst::alu(opc, rd, rd, rs));
+    cx.push(Inst::alu(opc, rd, first, rs));
     is64
 }
 

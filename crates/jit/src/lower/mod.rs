@@ -5,6 +5,7 @@
 mod alu;
 mod call;
 mod consts;
+mod fuse;
 mod jump;
 mod known;
 mod mem;
@@ -74,6 +75,9 @@ pub(crate) struct Cx<'p, 'a> {
     /// Upper-half facts of every BPF register before this instruction
     /// (see [`known`]).
     pub known: [known::Known; 11],
+    /// Set when the previous `mov dst, src` was fused into this
+    /// instruction: the register holding its first operand (see [`fuse`]).
+    pub fused_first: Option<Reg>,
 }
 
 impl Cx<'_, '_> {
@@ -221,18 +225,25 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         tag(Owner::Prologue(i), prologue, &mut items);
         let dead_zext = zext::dead_zero_extensions(facts.insts, f.start, f.end);
         let known_in = known::analyze(facts.insts, f.start, f.end, &dead_zext);
+        let targets = fuse::jump_targets(facts.insts, f.start, f.end);
+        let mut fused_first = None;
         for pc in f.start..f.end {
             let mut cx = Cx {
                 dead_zext: &dead_zext,
                 constants: &constants[i],
                 known: known_in[pc - f.start],
+                fused_first: fused_first.take(),
                 prog: &mut prog,
                 func: i,
                 frame,
                 pc,
                 out: vec![Item::Bind(Label::Pc(pc))],
             };
-            lower_inst(&mut cx, &facts.insts[pc])?;
+            match fuse::fused_mov_source(facts.insts, pc, f.end, &targets) {
+                // The next instruction does this mov's work.
+                Some(src) => fused_first = Some(bpf_reg(src)),
+                None => lower_inst(&mut cx, &facts.insts[pc])?,
+            }
             let out = cx.out;
             tag(Owner::Insn(pc), out, &mut items);
         }
