@@ -14,6 +14,8 @@
 use rvbpf_ebpf::inst::{AluOp, Inst, Operand, Reg};
 use std::collections::HashSet;
 
+pub use super::cfg::jump_targets;
+
 /// The `src` of a `mov dst, src` at `pc` that the instruction at `pc + 1`
 /// absorbs, if it can.
 pub fn fused_mov_source(
@@ -56,16 +58,4 @@ pub fn fused_mov_source(
         }
         _ => None,
     }
-}
-
-/// pcs inside `[start, end)` that some jump lands on.
-pub fn jump_targets(insts: &[Inst], start: usize, end: usize) -> HashSet<usize> {
-    (start..end)
-        .filter_map(|pc| match insts[pc] {
-            Inst::Ja { off, .. } => Some(pc as i64 + 1 + off as i64),
-            Inst::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
-            _ => None,
-        })
-        .filter_map(|t| usize::try_from(t).ok())
-        .collect()
 }

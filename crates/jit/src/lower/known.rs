@@ -140,21 +140,6 @@ fn transfer(inst: &Inst, before: &[Known; 11], zext_dead: bool) -> [Known; 11] {
     after
 }
 
-/// Successor pcs of `pc` inside `[start, end)`.
-fn successors(insts: &[Inst], pc: usize, end: usize) -> impl Iterator<Item = usize> {
-    let jump = |off: i64| usize::try_from(pc as i64 + 1 + off).ok();
-    let (next, taken) = match insts[pc] {
-        Inst::Ja { off, .. } => (None, jump(off as i64)),
-        Inst::Jump { off, .. } => (Some(pc + 1), jump(off as i64)),
-        Inst::Exit => (None, None),
-        _ => (Some(pc + 1), None),
-    };
-    [next, taken]
-        .into_iter()
-        .flatten()
-        .filter(move |&t| t < end)
-}
-
 /// Facts before every pc of `[start, end)` (indexed from `start`).
 /// `zext_dead` comes from [`super::zext::dead_zero_extensions`].
 pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> Vec<[Known; 11]> {
@@ -164,7 +149,7 @@ pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> 
     let mut work: Vec<usize> = (start..end).collect();
     while let Some(pc) = work.pop() {
         let out = transfer(&insts[pc], &input[pc - start], zext_dead[pc - start]);
-        for s in successors(insts, pc, end) {
+        for s in super::cfg::successors(insts, pc, end) {
             let slot = &mut input[s - start];
             let met: [Known; 11] = std::array::from_fn(|r| slot[r].meet(out[r]));
             if met != *slot {

@@ -4,6 +4,7 @@
 
 mod alu;
 mod call;
+mod cfg;
 mod consts;
 mod fuse;
 mod jump;

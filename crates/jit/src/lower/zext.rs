@@ -1,15 +1,17 @@
-//! Which ALU32 zero-extensions are dead: an explicit analysis over the BPF
-//! instructions, done before lowering.
+//! Which ALU32 zero-extensions are dead: a backward liveness analysis of
+//! register upper halves over the function's control-flow graph, done
+//! before lowering.
 //!
 //! Every ALU32 lowering produces the right low 32 bits; the zero-extension
-//! only fixes the upper half. That upper half is dead when, on the straight
-//! line after the instruction (no jump, call or exit in between), the
-//! register is overwritten before anything reads its full 64 bits. Reads of
-//! only the low bits (ALU32 operands, `jmp32` is a block end and so not
-//! counted, narrow store values, narrow byte swaps, `movsx`) do not keep it
-//! alive.
+//! only fixes the upper half. The upper half of a register is *live* at a
+//! point when some path from there reads the register's full 64 bits
+//! (64-bit ALU operand, address, 64-bit store or compare, call argument,
+//! `exit`'s r0) before overwriting it. Reads of only the low bits (ALU32
+//! operands, `jmp32`, narrow stores and byte swaps, `movsx`) do not make it
+//! live. An ALU32 result whose upper half is not live needs no
+//! zero-extension.
 
-use rvbpf_ebpf::inst::{AluOp, AtomicOp, EndianOp, Inst, Operand, Reg, Size};
+use rvbpf_ebpf::inst::{AluOp, AtomicOp, CallTarget, EndianOp, Inst, Operand, Reg, Size};
 
 /// How one instruction uses registers (bit n = rn).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -18,8 +20,6 @@ struct Use {
     full: u16,
     /// Registers written (possibly after reading them).
     writes: u16,
-    /// Control may leave the straight line here (jump, call, exit).
-    barrier: bool,
 }
 
 fn bit(r: Reg) -> u16 {
@@ -48,7 +48,6 @@ fn use_of(inst: &Inst) -> Use {
             Use {
                 full,
                 writes: bit(dst),
-                barrier: false,
             }
         }
         Inst::Endian { op, dst, bits } => Use {
@@ -59,23 +58,19 @@ fn use_of(inst: &Inst) -> Use {
                 0
             },
             writes: bit(dst),
-            barrier: false,
         },
         Inst::Lddw { dst, .. } => Use {
             full: 0,
             writes: bit(dst),
-            barrier: false,
         },
         Inst::LddwHigh => Use::default(),
         Inst::Load { dst, src, .. } => Use {
             full: bit(src),
             writes: bit(dst),
-            barrier: false,
         },
         Inst::Store { size, dst, src, .. } => Use {
             full: bit(dst) | if size == Size::DW { src_bit(src) } else { 0 },
             writes: 0,
-            barrier: false,
         },
         Inst::Atomic {
             size,
@@ -97,19 +92,31 @@ fn use_of(inst: &Inst) -> Use {
             Use {
                 full: bit(dst) | wide | r0_read,
                 writes: r0_write | if fetch { bit(src) } else { 0 },
-                barrier: false,
             }
         }
-        // Anything that leaves the straight line ends the scan.
-        Inst::Ja { .. }
-        | Inst::Jump { .. }
-        | Inst::Call(_)
-        | Inst::Callx { .. }
-        | Inst::Exit
-        | Inst::LoadPacket { .. } => Use {
-            full: 0,
+        Inst::Ja { .. } => Use::default(),
+        // jmp32 extends its operands itself.
+        Inst::Jump { is32, dst, src, .. } => Use {
+            full: if is32 { 0 } else { bit(dst) | src_bit(src) },
             writes: 0,
-            barrier: true,
+        },
+        // Calls take r1..r5 whole (arity unknown) and clobber r0..r5.
+        Inst::Call(CallTarget::Helper(_) | CallTarget::Kfunc(_) | CallTarget::Local(_)) => Use {
+            full: 0b11_1110,
+            writes: 0b11_1111,
+        },
+        Inst::Callx { reg } => Use {
+            full: 0b11_1110 | bit(reg),
+            writes: 0b11_1111,
+        },
+        Inst::Exit => Use {
+            full: bit(Reg::R0),
+            writes: 0,
+        },
+        // Not lowered; be conservative.
+        Inst::LoadPacket { .. } => Use {
+            full: 0x7ff,
+            writes: 0b11_1111,
         },
     }
 }
@@ -118,25 +125,30 @@ fn use_of(inst: &Inst) -> Use {
 /// the instruction is an ALU32 operation whose result's upper half is never
 /// observed.
 pub fn dead_zero_extensions(insts: &[Inst], start: usize, end: usize) -> Vec<bool> {
-    (start..end)
-        .map(|pc| {
-            let Inst::Alu {
-                is64: false, dst, ..
-            } = insts[pc]
-            else {
-                return false;
-            };
-            let d = bit(dst);
-            for inst in &insts[pc + 1..end] {
-                let u = use_of(inst);
-                if u.barrier || u.full & d != 0 {
-                    return false;
-                }
-                if u.writes & d != 0 {
-                    return true;
-                }
+    let uses: Vec<Use> = insts[start..end].iter().map(use_of).collect();
+    // live_in[pc]: registers whose upper half is live before pc.
+    let mut live_in = vec![0u16; end - start];
+    let live_out = |live_in: &[u16], pc: usize| {
+        super::cfg::successors(insts, pc, end).fold(0u16, |acc, s| acc | live_in[s - start])
+    };
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for pc in (start..end).rev() {
+            let u = uses[pc - start];
+            let new = u.full | (live_out(&live_in, pc) & !u.writes);
+            if new != live_in[pc - start] {
+                live_in[pc - start] = new;
+                changed = true;
             }
-            false
+        }
+    }
+    (start..end)
+        .map(|pc| match insts[pc] {
+            Inst::Alu {
+                is64: false, dst, ..
+            } => live_out(&live_in, pc) & bit(dst) == 0,
+            _ => false,
         })
         .collect()
 }
@@ -164,10 +176,33 @@ mod tests {
         // 64-bit ALU read, address use, jump, exit.
         assert!(!dead("add32 %r1, 1\nadd %r0, %r1\nexit")[0]);
         assert!(!dead("add32 %r1, 1\nldxw %r0, [%r1]\nexit")[0]);
-        assert!(!dead("add32 %r1, 1\njeq32 %r1, 0, +0\nmov %r1, 0\nexit")[0]);
+        // A jmp32 reads only the low half; both of its successors overwrite.
+        assert!(dead("add32 %r1, 1\njeq32 %r1, 0, +0\nmov %r1, 0\nexit")[0]);
+        // ... but a successor reading it whole keeps it.
+        assert!(!dead("add32 %r1, 1\njeq32 %r1, 0, +1\nmov %r1, 0\nmov %r0, %r1\nexit")[0]);
         assert!(!dead("add32 %r0, 1\nexit")[0]);
         // A 64-bit store of the value needs it whole; a 32-bit store does not.
         assert!(!dead("add32 %r1, 1\nstxdw [%r10-8], %r1\nmov %r1, 0\nexit")[0]);
         assert!(dead("add32 %r1, 1\nstxw [%r10-8], %r1\nmov %r1, 0\nexit")[0]);
+    }
+    #[test]
+    fn liveness_follows_loop_back_edges() {
+        use rvbpf_ebpf::asm::assemble;
+        // r3's zext at pc 2 is dead: the loop head rewrites r3 (mov32 reads it
+        // low only), and after the loop r3 is overwritten before exit.
+        let insts = assemble(
+            "mov %r3, 0
+             loop:
+             mov32 %r3, %r3
+             add32 %r3, 7
+             add %r2, 1
+             jlt %r2, 10, loop
+             mov %r3, 0
+             mov %r0, 0
+             exit",
+        )
+        .unwrap();
+        let d = dead_zero_extensions(&insts, 0, insts.len());
+        assert!(d[1] && d[2]);
     }
 }
