@@ -7,8 +7,8 @@
 //! point when some path from there reads the register's full 64 bits
 //! (64-bit ALU operand, address, 64-bit store or compare, call argument,
 //! `exit`'s r0) before overwriting it. Reads of only the low bits (ALU32
-//! operands, `jmp32`, narrow stores and byte swaps, `movsx`) do not make it
-//! live. An ALU32 result whose upper half is not live needs no
+//! operands, narrow stores and byte swaps, `movsx`) do not make it live;
+//! `jmp32` does (see `use_of`). An ALU32 result whose upper half is not live needs no
 //! zero-extension.
 
 use rvbpf_ebpf::inst::{AluOp, AtomicOp, CallTarget, EndianOp, Inst, Operand, Reg, Size};
@@ -95,9 +95,12 @@ fn use_of(inst: &Inst) -> Use {
             }
         }
         Inst::Ja { .. } => Use::default(),
-        // jmp32 extends its operands itself.
-        Inst::Jump { is32, dst, src, .. } => Use {
-            full: if is32 { 0 } else { bit(dst) | src_bit(src) },
+        // jmp32 only needs the low halves, but it compares two registers
+        // known to be zero-extended as they are, and must extend anything
+        // else (a dropped zero-extension before a loop would cost one
+        // extension per iteration): count it as a full read.
+        Inst::Jump { dst, src, .. } => Use {
+            full: bit(dst) | src_bit(src),
             writes: 0,
         },
         // Calls take r1..r5 whole (arity unknown) and clobber r0..r5.
@@ -176,9 +179,8 @@ mod tests {
         // 64-bit ALU read, address use, jump, exit.
         assert!(!dead("add32 %r1, 1\nadd %r0, %r1\nexit")[0]);
         assert!(!dead("add32 %r1, 1\nldxw %r0, [%r1]\nexit")[0]);
-        // A jmp32 reads only the low half; both of its successors overwrite.
-        assert!(dead("add32 %r1, 1\njeq32 %r1, 0, +0\nmov %r1, 0\nexit")[0]);
-        // ... but a successor reading it whole keeps it.
+        // A jmp32 keeps it (it can then compare without extending).
+        assert!(!dead("add32 %r1, 1\njeq32 %r1, 0, +0\nmov %r1, 0\nexit")[0]);
         assert!(!dead("add32 %r1, 1\njeq32 %r1, 0, +1\nmov %r1, 0\nmov %r0, %r1\nexit")[0]);
         assert!(!dead("add32 %r0, 1\nexit")[0]);
         // A 64-bit store of the value needs it whole; a 32-bit store does not.
