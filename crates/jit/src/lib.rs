@@ -6,7 +6,14 @@
 //! ```text
 //!  VerifiedProgram ─▶ facts::ProgramFacts (verifier facts + map kinds +
 //!    │                                     "calls host code" per function)
-//!    ├─ frame::FrameLayout::plan ── explicit analysis → saved regs, frame size
+//!    ├─ explicit analyses, per function, before any code is emitted:
+//!    │    frame::FrameLayout::plan   saved registers, frame size
+//!    │    lower::zext                liveness of register upper halves →
+//!    │                               which ALU32 zero-extensions are dead
+//!    │    lower::known               forward facts: which registers are
+//!    │                               zero-/sign-extended (jmp32, mov32)
+//!    │    lower::consts              loop constants kept in s7..s11
+//!    │    lower::fuse                `mov dst, src; op dst, x` → one op
 //!    │
 //!  BPF Inst ──lower──▶ [Item]  (rv64 Inst, Label, Branch/Jump/Call to a label,
 //!                               PoolLoad/AddrOf, Align4, each tagged with an
