@@ -48,8 +48,34 @@ pub enum Rmw {
 }
 
 /// Operation codes of the pre-decoded form. Sizes are in bytes.
+///
+/// The hot operations are flattened (one variant per operation, access
+/// size and operand kind) so the execution loop dispatches once per
+/// instruction; rarer ones keep a payload that the loop matches on again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Code {
+    // ---- 64-bit ALU with an immediate (K) or a register (X) operand ----
+    Add64K,
+    Add64X,
+    Sub64K,
+    Sub64X,
+    Mul64K,
+    Mul64X,
+    Or64K,
+    Or64X,
+    And64K,
+    And64X,
+    Lsh64K,
+    Lsh64X,
+    Rsh64K,
+    Rsh64X,
+    Xor64K,
+    Xor64X,
+    Mov64K,
+    Mov64X,
+    Arsh64K,
+    Arsh64X,
+    /// Other 64-bit operations (division, modulo).
     Alu64K(Bin),
     Alu64X(Bin),
     Alu32K(Bin),
@@ -66,11 +92,35 @@ pub enum Code {
     Swap(u8),
     /// `dst = imm` (all 64 bits; resolved lddw).
     LoadImm64,
-    Ldx(u8),
+    // ---- memory: `dst = *(src + off)`, `*(dst + off) = src / imm` ----
+    LdxB,
+    LdxH,
+    LdxW,
+    LdxDw,
     /// Sign-extending load.
     LdxSx(u8),
-    StK(u8),
-    StX(u8),
+    StxB,
+    StxH,
+    StxW,
+    StxDw,
+    StB,
+    StH,
+    StW,
+    StDw,
+    /// The same accesses with r10 as the base register: the stack region is
+    /// tried first (same semantics, no region search).
+    StackLdxB,
+    StackLdxH,
+    StackLdxW,
+    StackLdxDw,
+    StackStxB,
+    StackStxH,
+    StackStxW,
+    StackStxDw,
+    StackStB,
+    StackStH,
+    StackStW,
+    StackStDw,
     Atomic {
         size: u8,
         op: Rmw,
@@ -81,9 +131,30 @@ pub enum Code {
         size: u8,
         indexed: bool,
     },
+    // ---- jumps: to `aux` when `dst cond imm/src` holds ----
     Ja,
-    JmpK(Cond),
-    JmpX(Cond),
+    JeqK,
+    JeqX,
+    JgtK,
+    JgtX,
+    JgeK,
+    JgeX,
+    JsetK,
+    JsetX,
+    JneK,
+    JneX,
+    JsgtK,
+    JsgtX,
+    JsgeK,
+    JsgeX,
+    JltK,
+    JltX,
+    JleK,
+    JleX,
+    JsltK,
+    JsltX,
+    JsleK,
+    JsleX,
     Jmp32K(Cond),
     Jmp32X(Cond),
     /// Helper `imm`.
@@ -98,6 +169,87 @@ pub enum Code {
     Exit,
     /// Second slot of a `lddw`; never reached (the decoder rejects jumps to it).
     LddwHigh,
+}
+
+impl Code {
+    /// The flattened code of 64-bit `b` with an immediate (`imm`) or register operand.
+    fn alu64(b: Bin, imm: bool) -> Code {
+        use Code::*;
+        let (k, x) = match b {
+            Bin::Add => (Add64K, Add64X),
+            Bin::Sub => (Sub64K, Sub64X),
+            Bin::Mul => (Mul64K, Mul64X),
+            Bin::Or => (Or64K, Or64X),
+            Bin::And => (And64K, And64X),
+            Bin::Lsh => (Lsh64K, Lsh64X),
+            Bin::Rsh => (Rsh64K, Rsh64X),
+            Bin::Xor => (Xor64K, Xor64X),
+            Bin::Mov => (Mov64K, Mov64X),
+            Bin::Arsh => (Arsh64K, Arsh64X),
+            Bin::Div | Bin::Sdiv | Bin::Mod | Bin::Smod => (Alu64K(b), Alu64X(b)),
+        };
+        if imm {
+            k
+        } else {
+            x
+        }
+    }
+
+    /// The flattened code of a 64-bit conditional jump.
+    fn jmp64(c: Cond, imm: bool) -> Code {
+        use Code::*;
+        let (k, x) = match c {
+            Cond::Eq => (JeqK, JeqX),
+            Cond::Gt => (JgtK, JgtX),
+            Cond::Ge => (JgeK, JgeX),
+            Cond::Set => (JsetK, JsetX),
+            Cond::Ne => (JneK, JneX),
+            Cond::Sgt => (JsgtK, JsgtX),
+            Cond::Sge => (JsgeK, JsgeX),
+            Cond::Lt => (JltK, JltX),
+            Cond::Le => (JleK, JleX),
+            Cond::Slt => (JsltK, JsltX),
+            Cond::Sle => (JsleK, JsleX),
+        };
+        if imm {
+            k
+        } else {
+            x
+        }
+    }
+
+    /// The code of an unsigned load of `size` through base register `base`.
+    fn ldx(size: Size, base: Reg) -> Code {
+        use Code::*;
+        let [b, h, w, dw] = if base == Reg::R10 {
+            [StackLdxB, StackLdxH, StackLdxW, StackLdxDw]
+        } else {
+            [LdxB, LdxH, LdxW, LdxDw]
+        };
+        pick(size, [b, h, w, dw])
+    }
+
+    /// The code of a store of `size` through base register `base`, from a register or (`imm`) an immediate.
+    fn store(size: Size, base: Reg, imm: bool) -> Code {
+        use Code::*;
+        let by_size = match (base == Reg::R10, imm) {
+            (false, false) => [StxB, StxH, StxW, StxDw],
+            (false, true) => [StB, StH, StW, StDw],
+            (true, false) => [StackStxB, StackStxH, StackStxW, StackStxDw],
+            (true, true) => [StackStB, StackStH, StackStW, StackStDw],
+        };
+        pick(size, by_size)
+    }
+}
+
+/// The entry of `[b, h, w, dw]` for `size`.
+fn pick(size: Size, [b, h, w, dw]: [Code; 4]) -> Code {
+    match size {
+        Size::B => b,
+        Size::H => h,
+        Size::W => w,
+        Size::DW => dw,
+    }
 }
 
 /// One pre-decoded instruction.
@@ -241,7 +393,7 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
                     }
                     (_, Operand::Reg(r)) => (
                         if is64 {
-                            Code::Alu64X(bin(aop))
+                            Code::alu64(bin(aop), false)
                         } else {
                             Code::Alu32X(bin(aop))
                         },
@@ -250,7 +402,7 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
                     ),
                     (_, Operand::Imm(v)) => (
                         if is64 {
-                            Code::Alu64K(bin(aop))
+                            Code::alu64(bin(aop), true)
                         } else {
                             Code::Alu32K(bin(aop))
                         },
@@ -328,7 +480,7 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
                 let code = if signed {
                     Code::LdxSx(size.bytes() as u8)
                 } else {
-                    Code::Ldx(size.bytes() as u8)
+                    Code::ldx(size, src)
                 };
                 Op {
                     dst: writes_r10(dst)?,
@@ -347,13 +499,13 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
                     dst: dst.num(),
                     src: r.num(),
                     off,
-                    ..op(Code::StX(size.bytes() as u8))
+                    ..op(Code::store(size, dst, false))
                 },
                 Operand::Imm(v) => Op {
                     dst: dst.num(),
                     off,
                     imm: v as i64,
-                    ..op(Code::StK(size.bytes() as u8))
+                    ..op(Code::store(size, dst, true))
                 },
             },
             Inst::Atomic {
@@ -399,8 +551,8 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
                 off,
             } => {
                 let (code, s, imm) = match (is32, src) {
-                    (false, Operand::Imm(v)) => (Code::JmpK(cond), 0, v as i64),
-                    (false, Operand::Reg(r)) => (Code::JmpX(cond), r.num(), 0),
+                    (false, Operand::Imm(v)) => (Code::jmp64(cond, true), 0, v as i64),
+                    (false, Operand::Reg(r)) => (Code::jmp64(cond, false), r.num(), 0),
                     (true, Operand::Imm(v)) => (Code::Jmp32K(cond), 0, v as i64),
                     (true, Operand::Reg(r)) => (Code::Jmp32X(cond), r.num(), 0),
                 };

@@ -244,6 +244,10 @@ impl Memory {
         size: usize,
         access: Access,
     ) -> Result<(RegionId, usize), MemFault> {
+        // Programs alternate mostly between the stack and one other region.
+        if let Some(off) = self.regions[REGION_STACK].offset_of(addr, size) {
+            return Ok((REGION_STACK, off));
+        }
         let idx = self.regions.partition_point(|r| r.base <= addr);
         let fault = MemFault::OutOfBounds { addr, size, access };
         let id = idx.checked_sub(1).ok_or(fault)?;
@@ -299,6 +303,30 @@ impl Memory {
         Ok(())
     }
 
+    /// [`Memory::load`] for an address that is most likely on the stack
+    /// (an r10-based access): the stack region is tried before the cache.
+    /// Same result and faults as `load`.
+    #[inline(always)]
+    pub fn load_stack(&mut self, addr: u64, size: usize) -> Result<u64, MemFault> {
+        let r = &self.regions[REGION_STACK];
+        if let Some(off) = r.offset_of(addr, size) {
+            return Ok(read_le(&r.data[off..], size));
+        }
+        self.load(addr, size)
+    }
+
+    /// [`Memory::store`] for an address that is most likely on the stack
+    /// (the stack is always writable). Same effect and faults as `store`.
+    #[inline(always)]
+    pub fn store_stack(&mut self, addr: u64, size: usize, value: u64) -> Result<(), MemFault> {
+        let r = &mut self.regions[REGION_STACK];
+        if let Some(off) = r.offset_of(addr, size) {
+            write_le(&mut r.data[off..], size, value);
+            return Ok(());
+        }
+        self.store(addr, size, value)
+    }
+
     /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
     /// Stops at the end of the region if no NUL is found within `max` bytes.
     pub fn c_string(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, MemFault> {
@@ -314,10 +342,11 @@ impl Memory {
 #[inline(always)]
 fn read_le(b: &[u8], size: usize) -> u64 {
     match size {
+        // One bounds check and one load each (`offset_of` guarantees the length).
         1 => b[0] as u64,
-        2 => u16::from_le_bytes([b[0], b[1]]) as u64,
-        4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64,
-        8 => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        2 => u16::from_le_bytes(*b.first_chunk().expect("2 bytes")) as u64,
+        4 => u32::from_le_bytes(*b.first_chunk().expect("4 bytes")) as u64,
+        8 => u64::from_le_bytes(*b.first_chunk().expect("8 bytes")),
         // Other widths only come from host callers (helpers): at most 8 bytes count.
         n => {
             let k = n.min(8);
