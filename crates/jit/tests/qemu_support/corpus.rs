@@ -8,7 +8,7 @@ use rvbpf::vm::Engine;
 use rvbpf_ebpf::asm::object_from_insts;
 use rvbpf_ebpf::data_file::{self, Expect};
 use rvbpf_ebpf::inst::{CallTarget, Inst};
-use rvbpf_ebpf::verifier::{verify, VerifyEnv};
+use rvbpf_ebpf::verifier::{verify, VerifiedProgram, VerifyEnv};
 use rvbpf_jit::{compile, Image, JitOptions, TccScheme};
 use rvbpf_rv64::Target;
 use std::path::{Path, PathBuf};
@@ -45,9 +45,12 @@ impl Variant {
     }
 }
 
-/// A file ready to run natively.
+/// A program ready to run natively (a conformance file, or a generated
+/// program whose "file" result is the interpreter's).
 pub struct PreparedFile {
+    /// Unique among the programs of one run, no whitespace.
     pub name: String,
+    /// Where the program came from (for messages).
     pub path: PathBuf,
     pub mem: Vec<u8>,
     /// The file's `-- result`.
@@ -66,6 +69,29 @@ pub enum NotRun {
     NeedsHelpers(Vec<i32>),
     /// Assembler, verifier or JIT refused it.
     Rejected(String),
+}
+
+/// Compiles `verified` for every target and scheme.
+pub fn compile_variants(verified: &VerifiedProgram) -> Result<Vec<Variant>, String> {
+    let mut variants = Vec::new();
+    for target in TARGETS {
+        for scheme in SCHEMES {
+            let image = compile(
+                verified,
+                &JitOptions {
+                    target,
+                    tcc: scheme,
+                },
+            )
+            .map_err(|e| format!("{target} {scheme:?}: {e}"))?;
+            variants.push(Variant {
+                target,
+                scheme,
+                image,
+            });
+        }
+    }
+    Ok(variants)
 }
 
 /// All `.data` files under `dir`, sorted.
@@ -123,24 +149,7 @@ pub fn prepare(path: &Path) -> Result<PreparedFile, NotRun> {
         entry_args: 2,
     };
     let verified = verify(&obj, 0, &env).map_err(|e| NotRun::Rejected(e.to_string()))?;
-    let mut variants = Vec::new();
-    for target in TARGETS {
-        for scheme in SCHEMES {
-            let image = compile(
-                &verified,
-                &JitOptions {
-                    target,
-                    tcc: scheme,
-                },
-            )
-            .map_err(|e| NotRun::Rejected(format!("{target} {scheme:?}: {e}")))?;
-            variants.push(Variant {
-                target,
-                scheme,
-                image,
-            });
-        }
-    }
+    let variants = compile_variants(&verified).map_err(NotRun::Rejected)?;
     Ok(PreparedFile {
         interp: interpret(&obj, &case.mem),
         name: case.name,

@@ -4,5 +4,6 @@
 
 pub mod batch;
 pub mod corpus;
+pub mod random;
 pub mod suite;
 pub mod tools;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Listing lines shown for a disagreement.
-const LISTING_EXCERPT_LINES: usize = 80;
+const LISTING_EXCERPT_LINES: usize = 200;
 
 /// What happened to one directory of `.data` files.
 #[derive(Debug, Default)]
@@ -52,7 +52,7 @@ impl fmt::Display for SuiteReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} files ({} with a result to compare); {} ran natively ({} variants each: {} \
+            "{} cases ({} with a result to compare); {} ran natively ({} variants each: {} \
              targets x {} schemes); {} agree with the interpreter and the file; not run: {} \
              ({} need helpers the harness lacks); {:.1} s",
             self.files,
@@ -140,7 +140,7 @@ fn judge(
     if f.interp != Ok(f.expected) {
         agrees = false;
         problems.push(format!(
-            "{}: interpreter gave {}, the file expects {:#x}",
+            "{}: interpreter gave {}, expected {:#x}",
             f.path.display(),
             show(&f.interp),
             f.expected
@@ -154,7 +154,7 @@ fn judge(
             Some(NativeOutcome::Returned(r)) => {
                 agrees = false;
                 format!(
-                    "{name}: native r0 = {r:#x}, interpreter {}, file expects {:#x}",
+                    "{name}: native r0 = {r:#x}, interpreter {}, expected {:#x}",
                     show(&f.interp),
                     f.expected
                 )
@@ -193,13 +193,25 @@ pub fn run_suite(dir: &Path, tools: &Tools, harness: &Path, work_dir: &Path) -> 
             Err(why) => report.not_run.push((path, why)),
         }
     }
+    run_and_judge(&prepared, tools, harness, work_dir, &mut report);
+    report.elapsed = started.elapsed();
+    report
+}
+
+/// Runs `prepared` natively and adds the verdicts to `report` (`ran`,
+/// `agreed`, `problems`).
+pub fn run_and_judge(
+    prepared: &[PreparedFile],
+    tools: &Tools,
+    harness: &Path,
+    work_dir: &Path,
+    report: &mut SuiteReport,
+) {
     std::fs::create_dir_all(work_dir).unwrap_or_else(|e| panic!("{}: {e}", work_dir.display()));
-    let outcomes = run_natively(&prepared, tools, harness, work_dir);
-    for f in &prepared {
+    let outcomes = run_natively(prepared, tools, harness, work_dir);
+    for f in prepared {
         let (ran, agreed) = judge(f, &outcomes, &mut report.problems);
         report.ran += ran as usize;
         report.agreed += agreed as usize;
     }
-    report.elapsed = started.elapsed();
-    report
 }
