@@ -52,7 +52,10 @@ pub enum Rmw {
 /// The hot operations are flattened (one variant per operation, access
 /// size and operand kind) so the execution loop dispatches once per
 /// instruction; rarer ones keep a payload that the loop matches on again.
+/// `repr(u8)` gives an explicit tag byte, so dispatch is one table jump on
+/// it (a niche-encoded tag would cost a subtract and a conditional move).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Code {
     // ---- 64-bit ALU with an immediate (K) or a register (X) operand ----
     Add64K,
