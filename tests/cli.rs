@@ -144,3 +144,39 @@ fn usage_errors_exit_with_2() {
     let o = rvbpf(&["run", "demo/demo.o", "--engine", "warp"]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn jit_prints_a_listing_and_emits_raw_code() {
+    let o = rvbpf(&[
+        "jit",
+        "demo/demo.o",
+        "--prog",
+        "entry",
+        "--target",
+        "rv64g",
+        "--tcc",
+        "ptr",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    // The header's patch site is two 4-byte nops (13 00 00 00) at offsets 0 and 4.
+    assert!(out.contains("0: 13 00 00 00  nop"), "{out}");
+    assert!(out.contains("call local"), "{out}");
+    let file = std::env::temp_dir().join(format!("rvbpf-jit-{}.bin", std::process::id()));
+    let o = rvbpf(&[
+        "jit",
+        "demo/demo.o",
+        "--prog",
+        "entry",
+        "--emit",
+        "bin",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[..8], &[0x13, 0, 0, 0, 0x13, 0, 0, 0]);
+    let _ = std::fs::remove_file(&file);
+    let bad = rvbpf(&["jit", "demo/demo.o", "--prog", "entry", "--target", "rv32i"]);
+    assert_eq!(bad.status.code(), Some(1));
+}

@@ -8,6 +8,7 @@
 
 mod demo;
 mod inspect;
+mod jit;
 mod load;
 mod run;
 
@@ -51,6 +52,9 @@ enum Command {
     },
     /// Load and verify every program of an object; print its facts.
     Verify { object: PathBuf },
+    /// Compile a program to RV64 and print the annotated listing (or write
+    /// the raw code with `--emit bin -o FILE`).
+    Jit(jit::JitArgs),
     /// Run the built-in demonstration (the default).
     Demo,
 }
@@ -82,6 +86,7 @@ pub fn main() -> ExitCode {
         }
         Some(Command::Disasm { object, prog }) => inspect::disasm(&object, prog.as_deref()),
         Some(Command::Verify { object }) => inspect::verify(&object),
+        Some(Command::Jit(args)) => jit::run(&args),
     };
     match result {
         Ok(code) => code,

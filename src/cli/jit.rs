@@ -1,0 +1,105 @@
+//! `rvbpf jit`: compile one program and show what it became.
+
+use super::load::read_object;
+use super::CliResult;
+use clap::{Args, ValueEnum};
+use rvbpf::ebpf::verifier::{verify, VerifyEnv};
+use rvbpf::rv64::Target;
+use rvbpf::Vm;
+use rvbpf_jit::{compile, JitOptions, TccScheme};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args, Debug)]
+pub struct JitArgs {
+    /// ELF object or BPF assembler text.
+    pub object: PathBuf,
+    /// Program to compile (needed when the object has several).
+    #[arg(long)]
+    pub prog: Option<String>,
+    /// rv64g, rv64gc, optionally with _zba, _zbb or _zba_zbb.
+    #[arg(long, default_value = "rv64gc")]
+    pub target: String,
+    /// Tail-call counter scheme.
+    #[arg(long, value_enum, default_value_t = Tcc::Reg)]
+    pub tcc: Tcc,
+    /// `listing` (default) or `bin` (raw code and literal pool, unrelocated).
+    #[arg(long, value_enum, default_value_t = Emit::Listing)]
+    pub emit: Emit,
+    /// Output file for `--emit bin`.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Tcc {
+    Reg,
+    Stack,
+    Ptr,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Emit {
+    Listing,
+    Bin,
+}
+
+pub fn run(args: &JitArgs) -> CliResult {
+    let target = Target::parse(&args.target).map_err(|e| format!("--target: {e}"))?;
+    let tcc = match args.tcc {
+        Tcc::Reg => TccScheme::Reg,
+        Tcc::Stack => TccScheme::Stack,
+        Tcc::Ptr => TccScheme::Ptr,
+    };
+    let obj = read_object(&args.object)?;
+    // The runtime verifies against its real helpers and kfuncs first.
+    let mut vm = Vm::new();
+    let id = vm.load_object(obj.clone()).map_err(|e| e.to_string())?;
+    let prog = super::run::choose_program(&vm, id, args.prog.as_deref())?;
+    let name = vm
+        .program_info(prog)
+        .map_err(|e| e.to_string())?
+        .0
+        .to_string();
+    let index = obj
+        .programs
+        .iter()
+        .position(|p| p.name == name)
+        .ok_or_else(|| format!("{}: no program `{name}`", obj.name))?;
+    let entry_args = if matches!(
+        obj.programs[index].kind,
+        rvbpf::ebpf::object::ProgKind::Other
+    ) {
+        2
+    } else {
+        1
+    };
+    let env = VerifyEnv {
+        helper_known: &|_| true,
+        kfunc_known: &|_| true,
+        entry_args,
+    };
+    let verified = verify(&obj, index, &env).map_err(|e| e.to_string())?;
+    let image = compile(&verified, &JitOptions { target, tcc })
+        .map_err(|e| format!("{}: {e}", obj.name))?;
+    match args.emit {
+        Emit::Listing => {
+            println!(
+                "; {} `{}`: target {target}, tcc {:?}, {} code bytes ({} text), tail-call entry at +{}",
+                obj.name,
+                name,
+                tcc,
+                image.code.len(),
+                image.text_len,
+                rvbpf_jit::TAIL_CALL_ENTRY_OFFSET
+            );
+            print!("{}", image.listing());
+        }
+        Emit::Bin => {
+            let out = args.output.as_ref().ok_or("--emit bin needs -o FILE")?;
+            std::fs::write(out, &image.code).map_err(|e| format!("{}: {e}", out.display()))?;
+            eprintln!("wrote {} bytes to {}", image.code.len(), out.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
