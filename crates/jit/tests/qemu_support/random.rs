@@ -1,11 +1,11 @@
-//! Random straight-line-and-forward-jump programs whose result does not
+//! Random programs (forward jumps, optionally one counted loop) whose result does not
 //! depend on where memory is: every register starts from a seed, the only
 //! memory is the BPF stack (zeroed first), and no instruction reads R10 as
 //! a value (its address differs between the interpreter and native code).
 
 use proptest::prelude::*;
 use proptest::sample::select;
-use rvbpf_ebpf::inst::{AtomicOp, Cond, EndianOp, Inst, LddwKind, Operand, Reg, Size};
+use rvbpf_ebpf::inst::{AluOp, AtomicOp, Cond, EndianOp, Inst, LddwKind, Operand, Reg, Size};
 use rvbpf_ebpf::testing;
 
 /// Bytes of BPF stack the programs use (zeroed by the prologue).
@@ -128,9 +128,8 @@ fn body(max_len: usize) -> impl Strategy<Value = Vec<Inst>> {
     )
 }
 
-/// `r0..r9 = seeds`, the stack zeroed, `body` (jumps clamped so they land
-/// at most on the final `exit`), `exit`. In slot form.
-fn assemble(seeds: [u64; 10], mut body: Vec<Inst>) -> Vec<Inst> {
+/// `r0..r9 = seeds`, then the stack zeroed. In slot form.
+fn prologue(seeds: [u64; 10]) -> Vec<Inst> {
     let mut out = Vec::new();
     for (n, seed) in seeds.into_iter().enumerate() {
         let dst = Reg::new(n as u8).expect("r0..r9");
@@ -148,20 +147,93 @@ fn assemble(seeds: [u64; 10], mut body: Vec<Inst>) -> Vec<Inst> {
             src: Operand::Imm(0),
         });
     }
-    let n = body.len() as i16;
-    for (i, inst) in body.iter_mut().enumerate() {
+    out
+}
+
+/// Clamps a segment's forward jumps so they land at most on the
+/// instruction right after it (segments hold no `lddw`: one slot each).
+fn clamp_jumps(segment: &mut [Inst]) {
+    let n = segment.len() as i16;
+    for (i, inst) in segment.iter_mut().enumerate() {
         if let Inst::Jump { off, .. } = inst {
             *off = (*off).min(n - i as i16 - 1);
         }
     }
+}
+
+/// Whether `inst` may write r9 (the loop counter).
+fn may_write_r9(inst: &Inst) -> bool {
+    match *inst {
+        Inst::Alu { dst, .. } | Inst::Endian { dst, .. } | Inst::Load { dst, .. } => dst == Reg::R9,
+        Inst::Atomic { fetch, src, .. } => fetch && src == Reg::R9,
+        _ => false,
+    }
+}
+
+/// Straight line: prologue, `body`, `exit`.
+fn straight(seeds: [u64; 10], mut body: Vec<Inst>) -> Vec<Inst> {
+    let mut out = prologue(seeds);
+    clamp_jumps(&mut body);
     out.extend(body);
     out.push(Inst::Exit);
     out
 }
 
-/// A random program (slot form) of at most `max_len` body instructions.
+/// A counted loop in the middle, so facts the JIT derives must hold on
+/// the back edge too:
+///
+/// ```text
+///   prologue; before; r9 = count
+///   loop: inside (never writes r9); r9 += -1; if r9 != 0 goto loop
+///   after; exit
+/// ```
+fn looped(seeds: [u64; 10], parts: [Vec<Inst>; 3], count: i32) -> Vec<Inst> {
+    let [mut before, inside, mut after] = parts;
+    let mut inside: Vec<Inst> = inside.into_iter().filter(|i| !may_write_r9(i)).collect();
+    let mut out = prologue(seeds);
+    clamp_jumps(&mut before);
+    out.extend(before);
+    out.push(Inst::Alu {
+        is64: true,
+        op: AluOp::Mov,
+        dst: Reg::R9,
+        src: Operand::Imm(count),
+    });
+    clamp_jumps(&mut inside);
+    let back = -(inside.len() as i16 + 2);
+    out.extend(inside);
+    out.push(Inst::Alu {
+        is64: true,
+        op: AluOp::Add,
+        dst: Reg::R9,
+        src: Operand::Imm(-1),
+    });
+    out.push(Inst::Jump {
+        is32: false,
+        cond: Cond::Ne,
+        dst: Reg::R9,
+        src: Operand::Imm(0),
+        off: back,
+    });
+    clamp_jumps(&mut after);
+    out.extend(after);
+    out.push(Inst::Exit);
+    out
+}
+
+/// A random program (slot form) of at most `max_len` random instructions:
+/// straight-line, or with a loop of 1..=4 iterations.
 pub fn program(max_len: usize) -> impl Strategy<Value = Vec<Inst>> {
-    (any::<[u64; 10]>(), body(max_len)).prop_map(|(seeds, body)| assemble(seeds, body))
+    let third = (max_len / 3).max(1);
+    prop_oneof![
+        (any::<[u64; 10]>(), body(max_len)).prop_map(|(seeds, b)| straight(seeds, b)),
+        (
+            any::<[u64; 10]>(),
+            [body(third), body(third), body(third)],
+            1..=4i32
+        )
+            .prop_map(|(seeds, parts, count)| looped(seeds, parts, count)),
+    ]
 }
 
 #[cfg(test)]
@@ -191,10 +263,41 @@ mod tests {
             src: Operand::Imm(0),
             off: 6,
         };
-        let p = assemble([0; 10], vec![jump, jump]);
+        let p = straight([0; 10], vec![jump, jump]);
         // The body starts after 10 lddw (20 slots) and 8 stores.
         assert!(matches!(p[28], Inst::Jump { off: 1, .. }));
         assert!(matches!(p[29], Inst::Jump { off: 0, .. }));
         assert_eq!(p[30], Inst::Exit);
+    }
+
+    #[test]
+    fn the_loop_jumps_back_to_its_first_instruction_and_keeps_r9() {
+        let store_r9 = Inst::Alu {
+            is64: true,
+            op: AluOp::Mov,
+            dst: Reg::R9,
+            src: Operand::Imm(7),
+        };
+        let nop = Inst::Alu {
+            is64: true,
+            op: AluOp::Add,
+            dst: Reg::R1,
+            src: Operand::Imm(0),
+        };
+        let p = looped([0; 10], [vec![], vec![nop, store_r9, nop], vec![]], 3);
+        // 28 prologue slots, mov r9, then the two nops (the r9 write is dropped).
+        assert_eq!(
+            p[28],
+            Inst::Alu {
+                is64: true,
+                op: AluOp::Mov,
+                dst: Reg::R9,
+                src: Operand::Imm(3)
+            }
+        );
+        assert_eq!(&p[29..31], &[nop, nop]);
+        // The jump at 32 goes back to 32 + 1 - 4 = 29.
+        assert!(matches!(p[32], Inst::Jump { off: -4, .. }));
+        assert_eq!(p[33], Inst::Exit);
     }
 }
