@@ -81,6 +81,10 @@ pub enum Code {
     /// Other 64-bit operations (division, modulo).
     Alu64K(Bin),
     Alu64X(Bin),
+    /// A 64-bit operation and the `ja` after it (`aux` = the ja's target):
+    /// one dispatch for two instructions, both charged to the budget.
+    Alu64KJa(Bin),
+    Alu64XJa(Bin),
     Alu32K(Bin),
     Alu32X(Bin),
     Neg64,
@@ -175,6 +179,36 @@ pub enum Code {
 }
 
 impl Code {
+    /// The operation and operand kind (`true`: immediate) of a 64-bit binary ALU code.
+    fn as_alu64(self) -> Option<(Bin, bool)> {
+        use Code::*;
+        Some(match self {
+            Add64K => (Bin::Add, true),
+            Add64X => (Bin::Add, false),
+            Sub64K => (Bin::Sub, true),
+            Sub64X => (Bin::Sub, false),
+            Mul64K => (Bin::Mul, true),
+            Mul64X => (Bin::Mul, false),
+            Or64K => (Bin::Or, true),
+            Or64X => (Bin::Or, false),
+            And64K => (Bin::And, true),
+            And64X => (Bin::And, false),
+            Lsh64K => (Bin::Lsh, true),
+            Lsh64X => (Bin::Lsh, false),
+            Rsh64K => (Bin::Rsh, true),
+            Rsh64X => (Bin::Rsh, false),
+            Xor64K => (Bin::Xor, true),
+            Xor64X => (Bin::Xor, false),
+            Mov64K => (Bin::Mov, true),
+            Mov64X => (Bin::Mov, false),
+            Arsh64K => (Bin::Arsh, true),
+            Arsh64X => (Bin::Arsh, false),
+            Alu64K(b) => (b, true),
+            Alu64X(b) => (b, false),
+            _ => return None,
+        })
+    }
+
     /// The flattened code of 64-bit `b` with an immediate (`imm`) or register operand.
     fn alu64(b: Bin, imm: bool) -> Code {
         use Code::*;
@@ -413,12 +447,25 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
                         v as i64,
                     ),
                 };
+                // A 64-bit binary op followed by `ja` becomes one op that
+                // also does the jump (the `ja` stays, for jumps to it).
+                let (code, aux) = match (code.as_alu64(), insts.get(pc + 1)) {
+                    (Some((b, is_imm)), Some(&Inst::Ja { off, .. })) => {
+                        let fused = if is_imm {
+                            Code::Alu64KJa(b)
+                        } else {
+                            Code::Alu64XJa(b)
+                        };
+                        (fused, target(pc + 1, off as i64)?)
+                    }
+                    _ => (code, 0),
+                };
                 Op {
                     code,
                     dst,
                     src: s,
                     off: 0,
-                    aux: 0,
+                    aux,
                     imm,
                 }
             }

@@ -112,6 +112,20 @@ impl Interp<'_> {
                 Code::Arsh64X => regs[d] = ((regs[d] as i64) >> (regs[s] & 63)) as u64,
                 Code::Alu64K(b) => regs[d] = alu64(b, regs[d], imm),
                 Code::Alu64X(b) => regs[d] = alu64(b, regs[d], regs[s]),
+                Code::Alu64KJa(b) | Code::Alu64XJa(b) => {
+                    let operand = if matches!(op.code, Code::Alu64KJa(_)) {
+                        imm
+                    } else {
+                        regs[s]
+                    };
+                    regs[d] = alu64(b, regs[d], operand);
+                    // The ja (at `pc`) costs one more instruction; without
+                    // budget for it, it runs on its own and stops the run there.
+                    if let Some(rest) = left.checked_sub(1) {
+                        left = rest;
+                        pc = target;
+                    }
+                }
                 Code::Alu32K(b) => regs[d] = alu32(b, regs[d] as u32, imm as u32),
                 Code::Alu32X(b) => regs[d] = alu32(b, regs[d] as u32, regs[s] as u32),
                 Code::Neg64 => regs[d] = regs[d].wrapping_neg(),
