@@ -15,6 +15,9 @@
 //!   and the cost of five representative scenario runs;
 //! * (c) code bytes per BPF instruction over the bpf_conformance corpus.
 //!
+//! `-- --listings` also prints the annotated listing of every measured
+//! part-(a) program.
+//!
 //! Every count is exact (the emulator counts retired instructions and
 //! memory accesses); all code is compiled for rv64gc unless a table says
 //! otherwise.
@@ -40,6 +43,16 @@ fn main() {
             r.op,
             r.variant
         );
+    }
+    if std::env::args().any(|a| a == "--listings") {
+        for r in &rows {
+            println!(
+                "### {} / {}\n```{}```\n",
+                r.op.describe(),
+                r.variant.name(),
+                r.listing
+            );
+        }
     }
     print_per_op(&rows);
     print_static(&rows);

@@ -284,6 +284,8 @@ pub struct OpMeasurement {
     /// The map-1 counter after the run with the operation (self tail
     /// call: 0 once every planned tail call happened).
     pub counter_after: u64,
+    /// Annotated listing of the program with the operation.
+    pub listing: String,
 }
 
 /// Measures `op` under `variant`.
@@ -307,6 +309,7 @@ pub fn measure_op(op: Op, variant: Variant) -> Result<OpMeasurement, MeasureErro
             static_cost: static_cost(&image, p.site),
             results: (a.result, b.result),
             counter_after: a_counter,
+            listing: image.listing(),
         });
     }
     let iteration = |with_op: bool| -> Result<(RunStats, RunStats, Program, Image), MeasureError> {
@@ -328,6 +331,7 @@ pub fn measure_op(op: Op, variant: Variant) -> Result<OpMeasurement, MeasureErro
         static_cost: static_cost(&image, with.site),
         results: (with_short.result, without_short.result),
         counter_after: 0,
+        listing: image.listing(),
     })
 }
 
