@@ -32,9 +32,10 @@ use rvbpf_jit::TccScheme;
 use rvbpf_rv64::Target;
 
 const SCHEMES: [TccScheme; 3] = [TccScheme::Reg, TccScheme::Stack, TccScheme::Ptr];
+const TARGETS: [&str; 4] = ["rv64g", "rv64gc", "rv64g_zba_zbb", "rv64gc_zba_zbb"];
 
 fn main() {
-    let rows = measure_all().unwrap_or_else(|e| panic!("part (a): {e}"));
+    let rows = measure_all("rv64gc").unwrap_or_else(|e| panic!("part (a): {e}"));
     for r in &rows {
         assert_eq!(
             r.results.0,
@@ -56,6 +57,7 @@ fn main() {
     }
     print_per_op(&rows);
     print_static(&rows);
+    summarize_targets();
     print_selftests();
     print_corpus();
 }
@@ -142,44 +144,63 @@ fn print_static(rows: &[OpMeasurement]) {
             s.text_bytes
         );
     }
-    println!("\n(every function also has a 12-byte header: patch site + tcc init)\n");
-    summarize(rows);
+    println!(
+        "\n(every function also has a 12-byte header: patch site + tcc init; an epilogue's \
+         bytes include the `c.nop` that aligns the next function)\n"
+    );
 }
 
-/// Sum of the per-operation costs over the four tail-call-related
-/// operations, per scheme: a one-line answer to "which is cheapest".
-fn summarize(rows: &[OpMeasurement]) {
-    println!("## (a) Summary: per-operation costs summed over the 5 operations (rv64gc)\n");
-    println!("| scheme | insns | loads | stores | stack ld+st | site bytes |");
-    println!("|---|---:|---:|---:|---:|---:|");
-    for scheme in SCHEMES {
-        let mine: Vec<_> = rows
-            .iter()
-            .filter(|r| r.variant == Variant::Scheme(scheme))
-            .collect();
-        let sum = |g: &dyn Fn(&OpMeasurement) -> f64| mine.iter().map(|r| g(r)).sum::<f64>();
-        println!(
-            "| {} | {} | {} | {} | {} | {} |",
-            Variant::Scheme(scheme).name(),
-            f(sum(&|r| r.per_op.insns)),
-            f(sum(&|r| r.per_op.loads)),
-            f(sum(&|r| r.per_op.stores)),
-            f(sum(&|r| r.per_op.stack_loads + r.per_op.stack_stores)),
-            f(sum(&|r| r.static_cost.site_bytes as f64)),
-        );
+/// Sum of the per-operation costs over the five operations, per target
+/// and scheme: a one-line answer to "which is cheapest".
+fn summarize_targets() {
+    println!("## (a) Summary: per-operation costs summed over the 5 operations\n");
+    println!("| target | scheme | insns | loads | stores | stack ld+st | site bytes | program text bytes |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    for target in TARGETS {
+        let rows = measure_all(target).unwrap_or_else(|e| panic!("part (a), {target}: {e}"));
+        for scheme in SCHEMES {
+            let mine: Vec<_> = rows
+                .iter()
+                .filter(|r| r.variant == Variant::Scheme(scheme))
+                .collect();
+            for r in &mine {
+                assert_eq!(
+                    r.results.0,
+                    micro::expected_result(r.op),
+                    "{target} {:?}",
+                    r.op
+                );
+            }
+            let sum = |g: &dyn Fn(&OpMeasurement) -> f64| mine.iter().map(|r| g(r)).sum::<f64>();
+            println!(
+                "| {target} | {} | {} | {} | {} | {} | {} | {} |",
+                Variant::Scheme(scheme).name(),
+                f(sum(&|r| r.per_op.insns)),
+                f(sum(&|r| r.per_op.loads)),
+                f(sum(&|r| r.per_op.stores)),
+                f(sum(&|r| r.per_op.stack_loads + r.per_op.stack_stores)),
+                f(sum(&|r| r.static_cost.site_bytes as f64)),
+                f(sum(&|r| r.static_cost.text_bytes as f64)),
+            );
+        }
     }
     let ops: Vec<_> = Op::ALL.iter().map(|o| o.describe()).collect();
-    println!("\n(operations: {})\n", ops.join(", "));
+    println!(
+        "\n(operations: {}; program text = the five measured programs' whole text)\n",
+        ops.join("; ")
+    );
 }
 
 fn print_selftests() {
     println!("## (b) Ported selftests `tests/bpf/*.o`: code size (rv64gc)\n");
-    println!("| scheme | objects | programs | rejected | BPF slots | text bytes | bytes/slot | pool bytes |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| scheme | objects | programs | rejected | BPF slots | text bytes | bytes/slot | headers | prologues | bodies | epilogues | pool bytes |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for scheme in SCHEMES {
         let t = code_totals("rv64gc", scheme);
         println!(
-            "| {} | {} | {} | {} | {} | {} | {:.2} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} |",
             Variant::Scheme(scheme).name(),
             t.objects,
             t.programs,
@@ -187,6 +208,10 @@ fn print_selftests() {
             t.bpf_slots,
             t.text_bytes,
             t.text_bytes as f64 / t.bpf_slots.max(1) as f64,
+            t.parts.header,
+            t.parts.prologue,
+            t.parts.body,
+            t.parts.epilogue,
             t.pool_bytes
         );
     }
@@ -194,41 +219,49 @@ fn print_selftests() {
     println!(
         "## (b) Scenario runs (rv64gc; result and globals checked against tests/bpf/README.md)\n"
     );
-    println!("| scenario | scheme | insns | loads | stores | stack ld | stack st |");
-    println!("|---|---|---:|---:|---:|---:|---:|");
-    let mut totals = [[0u64; 5]; 3];
+    println!(
+        "| scenario | scheme | insns | loads | stores | stack ld | stack st | in headers+prologues+epilogues |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    let mut totals = [[0u64; 6]; 3];
     for run in &RUNS {
         for (i, scheme) in SCHEMES.into_iter().enumerate() {
             let s = measure_run(run, scheme).unwrap_or_else(|e| panic!("{e}"));
-            let v = [s.insns, s.loads, s.stores, s.stack_loads, s.stack_stores];
+            let frame: u64 = [Section::Header, Section::Prologue, Section::Epilogue]
+                .iter()
+                .map(|&sec| s.by_section[sec as usize])
+                .sum();
+            let v = [
+                s.insns,
+                s.loads,
+                s.stores,
+                s.stack_loads,
+                s.stack_stores,
+                frame,
+            ];
             for (t, x) in totals[i].iter_mut().zip(v) {
                 *t += x;
             }
             println!(
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} |",
                 run.name,
                 Variant::Scheme(scheme).name(),
-                v[0],
-                v[1],
-                v[2],
-                v[3],
-                v[4]
+                join(&v)
             );
         }
     }
     for (i, scheme) in SCHEMES.into_iter().enumerate() {
-        let v = totals[i];
         println!(
-            "| **total** | {} | {} | {} | {} | {} | {} |",
+            "| **total** | {} | {} |",
             Variant::Scheme(scheme).name(),
-            v[0],
-            v[1],
-            v[2],
-            v[3],
-            v[4]
+            join(&totals[i])
         );
     }
     println!();
+}
+
+fn join(v: &[u64]) -> String {
+    v.iter().map(u64::to_string).collect::<Vec<_>>().join(" | ")
 }
 
 fn print_corpus() {

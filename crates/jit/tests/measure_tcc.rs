@@ -21,14 +21,16 @@ fn every_measured_program_computes_its_result_on_every_scheme() {
     // the operation. The self tail-calling program returns 7 and has
     // counted its map counter from TAIL_K down to 0 (every tail call taken).
     assert_eq!(LOOP_N, 64);
-    for m in measure_all().expect("harness runs") {
-        let tag = format!("{:?} {}", m.op, m.variant.name());
-        match m.op {
-            Op::TailCallHit => {
-                assert_eq!(m.results, (7, 7), "{tag}");
-                assert_eq!(m.counter_after, 0, "{tag}: {TAIL_K} tail calls");
+    for target in ["rv64g", "rv64gc", "rv64g_zba_zbb", "rv64gc_zba_zbb"] {
+        for m in measure_all(target).expect("harness runs") {
+            let tag = format!("{target} {:?} {}", m.op, m.variant.name());
+            match m.op {
+                Op::TailCallHit => {
+                    assert_eq!(m.results, (7, 7), "{tag}");
+                    assert_eq!(m.counter_after, 0, "{tag}: {TAIL_K} tail calls");
+                }
+                _ => assert_eq!(m.results, (2080, 2080), "{tag}"),
             }
-            _ => assert_eq!(m.results, (2080, 2080), "{tag}"),
         }
     }
 }
@@ -37,7 +39,7 @@ fn every_measured_program_computes_its_result_on_every_scheme() {
 fn differences_are_whole_numbers() {
     // run(2N) - run(N) removes every one-time cost, so an operation costs
     // a whole number of instructions and accesses.
-    for m in measure_all().expect("harness runs") {
+    for m in measure_all("rv64gc").expect("harness runs") {
         let p = m.per_op;
         for v in [p.insns, p.loads, p.stores, p.stack_loads, p.stack_stores]
             .into_iter()
@@ -53,7 +55,7 @@ fn differences_are_whole_numbers() {
 fn helper_call_site_is_the_documented_sequence() {
     // Crate docs: `auipc t1; ld t1; jalr ra, 0(t1); mv a5, a0` — four
     // instructions, one (pool) load, no stack access, without counter code.
-    let m = measure_op(Op::Helper, Variant::NoTailCalls).unwrap();
+    let m = measure_op(Op::Helper, Variant::NoTailCalls, "rv64gc").unwrap();
     assert_eq!(m.per_op.by_section[Section::Site as usize], 4.0);
     assert_eq!((m.per_op.loads, m.per_op.stores), (1.0, 0.0));
     assert_eq!(m.per_op.stack_loads + m.per_op.stack_stores, 0.0);
@@ -71,7 +73,7 @@ fn failed_tail_call_reads_the_count_where_the_scheme_keeps_it() {
         (TccScheme::Stack, 3.0, 1.0),
         (TccScheme::Ptr, 3.0, 1.0),
     ] {
-        let m = measure_op(Op::TailCallMiss, Variant::Scheme(scheme)).unwrap();
+        let m = measure_op(Op::TailCallMiss, Variant::Scheme(scheme), "rv64gc").unwrap();
         let p = m.per_op;
         assert_eq!((p.loads, p.stack_loads), (loads, stack_loads), "{scheme:?}");
         assert_eq!(p.stores, 0.0, "{scheme:?}");
@@ -85,7 +87,7 @@ fn taken_tail_call_touches_the_stack_more_under_stack_and_ptr() {
     // prologue; `reg` only decrements a6. So each of stack and ptr does at
     // least one more stack load and store per taken tail call than reg.
     let per = |s| {
-        measure_op(Op::TailCallHit, Variant::Scheme(s))
+        measure_op(Op::TailCallHit, Variant::Scheme(s), "rv64gc")
             .unwrap()
             .per_op
     };
@@ -99,7 +101,7 @@ fn taken_tail_call_touches_the_stack_more_under_stack_and_ptr() {
 
 #[test]
 fn every_function_header_is_twelve_bytes() {
-    for m in measure_all().expect("harness runs") {
+    for m in measure_all("rv64gc").expect("harness runs") {
         let s = m.static_cost;
         assert_eq!(s.entry.header, TAIL_CALL_ENTRY_OFFSET);
         if let Some(c) = s.callee {

@@ -184,11 +184,11 @@ pub const LOOP_RESULT: u64 = LOOP_N * (LOOP_N + 1) / 2;
 /// Expected result of the self tail-calling program.
 pub const SELF_TAIL_RESULT: u64 = 7;
 
-/// Compiles `p` for rv64gc under `variant`.
-pub fn compile_program(p: &Program, variant: Variant) -> Image {
+/// Compiles `p` for `target` (e.g. "rv64gc") under `variant`.
+pub fn compile_program(p: &Program, variant: Variant, target: &str) -> Image {
     compile(
         &verified(&p.src, &MAPS, &[]),
-        &opts("rv64gc", variant.scheme()),
+        &opts(target, variant.scheme()),
     )
     .unwrap_or_else(|e| panic!("{e}\n{}", p.src))
 }
@@ -296,10 +296,10 @@ pub struct OpMeasurement {
 /// the per-iteration costs with and without it. Self tail call: `run(K) −
 /// run(0)` is exactly K taken tail calls (both runs leave through the same
 /// path; the run with K tail calls re-enters the program K times).
-pub fn measure_op(op: Op, variant: Variant) -> Result<OpMeasurement, MeasureError> {
+pub fn measure_op(op: Op, variant: Variant, target: &str) -> Result<OpMeasurement, MeasureError> {
     if op == Op::TailCallHit {
         let p = self_tail_program();
-        let image = compile_program(&p, variant);
+        let image = compile_program(&p, variant, target);
         let (a, a_counter) = run_program(&image, p.site, TAIL_K)?;
         let (b, _) = run_program(&image, p.site, 0)?;
         return Ok(OpMeasurement {
@@ -315,9 +315,9 @@ pub fn measure_op(op: Op, variant: Variant) -> Result<OpMeasurement, MeasureErro
     let iteration = |with_op: bool| -> Result<(RunStats, RunStats, Program, Image), MeasureError> {
         let short = loop_program(op, with_op, variant, LOOP_N);
         let long = loop_program(op, with_op, variant, 2 * LOOP_N);
-        let short_image = compile_program(&short, variant);
+        let short_image = compile_program(&short, variant, target);
         let (s, _) = run_program(&short_image, short.site, 0)?;
-        let (l, _) = run_program(&compile_program(&long, variant), long.site, 0)?;
+        let (l, _) = run_program(&compile_program(&long, variant, target), long.site, 0)?;
         Ok((l, s, short, short_image))
     };
     let (with_long, with_short, with, image) = iteration(true)?;
@@ -352,15 +352,15 @@ pub fn expected_result(op: Op) -> u64 {
     }
 }
 
-/// Every (operation, variant) pair that makes sense.
-pub fn measure_all() -> Result<Vec<OpMeasurement>, MeasureError> {
+/// Every (operation, variant) pair that makes sense, compiled for `target`.
+pub fn measure_all(target: &str) -> Result<Vec<OpMeasurement>, MeasureError> {
     let mut out = Vec::new();
     for op in Op::ALL {
         for variant in Variant::ALL {
             if variant == Variant::NoTailCalls && !op.has_scheme_free_baseline() {
                 continue;
             }
-            out.push(measure_op(op, variant)?);
+            out.push(measure_op(op, variant, target)?);
         }
     }
     Ok(out)

@@ -11,7 +11,7 @@ use super::common::emu::CTX_BASE;
 use super::common::opts;
 use super::common::scenario::{load, Scenario};
 use super::run::{measured_run, MeasureError, RunStats};
-use super::sections::SectionMap;
+use super::sections::{function_bytes, FunctionBytes, SectionMap};
 use rvbpf_ebpf::elf::load_elf;
 use rvbpf_ebpf::verifier::{verify, VerifyEnv};
 use rvbpf_jit::{compile, TccScheme};
@@ -213,6 +213,8 @@ pub struct CodeTotals {
     pub bpf_slots: usize,
     /// Text bytes (instructions; pool excluded).
     pub text_bytes: usize,
+    /// Of the text: every function's parts (see `sections`).
+    pub parts: FunctionBytes,
     /// Literal-pool bytes.
     pub pool_bytes: usize,
 }
@@ -250,6 +252,13 @@ pub fn code_totals(target: &str, scheme: TccScheme) -> CodeTotals {
             t.programs += 1;
             t.bpf_slots += prog.insts().len();
             t.text_bytes += image.text_len;
+            for f in 0..image.functions.len() {
+                let b = function_bytes(&image, f);
+                t.parts.header += b.header;
+                t.parts.prologue += b.prologue;
+                t.parts.body += b.body;
+                t.parts.epilogue += b.epilogue;
+            }
             t.pool_bytes += 8 * image.pool.len();
         }
     }
