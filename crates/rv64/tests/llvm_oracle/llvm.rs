@@ -84,7 +84,11 @@ pub fn llvm_mc_encodings(lines: &[String], mattr: &str) -> Vec<Vec<u8>> {
 /// Disassembles raw bytes with `llvm-objdump -d` (after wrapping them in an
 /// object file with `llvm-mc`), returning normalised listing lines.
 pub fn llvm_objdump(bytes: &[u8]) -> Vec<String> {
-    let dir = std::env::temp_dir().join(format!("rv64-oracle-{}", std::process::id()));
+    // One directory per call: tests run in parallel threads of one process,
+    // and each call removes its directory when done.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("rv64-oracle-{}-{call}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let obj = dir.join("raw.o");
     let asm: String = bytes.iter().map(|b| format!(".byte {b:#04x}\n")).collect();
