@@ -71,16 +71,16 @@ fn f(v: f64) -> String {
 }
 
 fn print_per_op(rows: &[OpMeasurement]) {
+    let (n, n2, k) = (micro::LOOP_N, 2 * micro::LOOP_N, micro::TAIL_K);
     println!(
         "## (a) Cost added per operation (rv64gc, retired in the emulator)\n\n\
-         Loops of {} operations (self tail call: {} taken tail calls) minus the same \
-         program without the operation, divided by the count. `none` = the program \
+         Per loop iteration with the operation minus per iteration without it (each \
+         from runs of {n} and {n2} iterations, so one-time costs cancel); taken tail \
+         call: {k} self tail calls minus none, divided by {k}. `none` = the program \
          has no tail call at all (no counter code). Stack = accesses whose address \
          lies in the stack region (found by replaying the trace). The last columns \
          say where the added instructions retire: the operation's own lowering \
-         (site), prologues, epilogues, the rest of the BPF body.\n",
-        micro::LOOP_N,
-        micro::TAIL_K
+         (site), prologues, epilogues, the rest of the BPF body.\n"
     );
     println!(
         "| operation | scheme | insns | loads | stores | stack ld | stack st | site | prologue | epilogue | body |"
@@ -108,7 +108,7 @@ fn print_per_op(rows: &[OpMeasurement]) {
     println!(
         "Notes: the tail-calling callee has a guard (`jne r2, NEVER`) that adds one \
          compare per call under every scheme. A taken tail call includes re-entering \
-         the program: its prologue and the 7 BPF instructions before the next `call 12`.\n"
+         the program: its prologue and its BPF instructions up to the next `call 12`.\n"
     );
 }
 
