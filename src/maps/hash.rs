@@ -5,7 +5,7 @@
 use super::{MapError, BPF_EXIST, BPF_NOEXIST};
 use std::collections::HashMap;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct HashIndex {
     slots: HashMap<Box<[u8]>, u32>,
     free: Vec<u32>,

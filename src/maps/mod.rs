@@ -94,7 +94,7 @@ impl MapError {
 }
 
 /// Kind-specific state of a map.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Storage {
     /// Array and global data: values indexed by a u32 key.
     Array,
@@ -103,7 +103,7 @@ enum Storage {
 }
 
 /// One map: its definition plus where its values live.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Map {
     pub name: String,
     pub kind: MapKind,
@@ -122,8 +122,9 @@ impl Map {
     }
 }
 
-/// All maps of a VM.
-#[derive(Debug, Default)]
+/// All maps of a VM. A clone shares prog-array slots (handles) with the
+/// original; everything else is copied (see `Vm::snapshot`).
+#[derive(Clone, Debug, Default)]
 pub struct Maps {
     maps: Vec<Map>,
     /// Class of every loaded program (shared with prog-array handles).

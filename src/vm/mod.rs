@@ -44,6 +44,7 @@ mod ctx;
 mod error;
 mod globals;
 mod load;
+mod snapshot;
 mod verify;
 
 pub use ctx::{
@@ -52,12 +53,16 @@ pub use ctx::{
 pub use error::{Error, RejectReason, RunError};
 pub use globals::{GlobalEntry, GlobalValue};
 pub use load::LoadOptions;
+pub use snapshot::Snapshot;
+pub(crate) use verify::verified_program;
 
+use crate::engine::{JitCache, JitConfig};
 use crate::helpers::{HelperEnv, HelperError, HelperFn, HostState, Registry};
 use crate::interp::decode::Op;
 use crate::maps::{MapId, Maps, ProgArrayHandle, BPF_ANY};
 use crate::memory::{Memory, REGION_CTX, REGION_PACKET};
 use rvbpf_ebpf::object::{MapKind, Object, ProgKind};
+use rvbpf_jit::TccScheme;
 use std::fmt;
 use std::sync::Arc;
 
@@ -86,21 +91,72 @@ pub const DEFAULT_INSN_BUDGET: u64 = 10_000_000;
 pub enum Engine {
     /// The reference interpreter.
     Interp,
+    /// The RV64 JIT, its code run in the rv64 emulator ([`crate::engine`]).
+    Jit(JitConfig),
 }
 
+const fn jit(target: rvbpf_rv64::Target, tcc: TccScheme) -> Engine {
+    Engine::Jit(JitConfig { target, tcc })
+}
+
+/// Every engine, in [`Engine::all`] order.
+const ALL_ENGINES: [Engine; 13] = {
+    use crate::engine::TARGETS as T;
+    use TccScheme::{Ptr, Reg, Stack};
+    [
+        Engine::Interp,
+        jit(T[0], Reg),
+        jit(T[0], Stack),
+        jit(T[0], Ptr),
+        jit(T[1], Reg),
+        jit(T[1], Stack),
+        jit(T[1], Ptr),
+        jit(T[2], Reg),
+        jit(T[2], Stack),
+        jit(T[2], Ptr),
+        jit(T[3], Reg),
+        jit(T[3], Stack),
+        jit(T[3], Ptr),
+    ]
+};
+
+/// Names of [`ALL_ENGINES`], in the same order.
+const ENGINE_NAMES: [&str; 13] = [
+    "interp",
+    "jit-rv64g-reg",
+    "jit-rv64g-stack",
+    "jit-rv64g-ptr",
+    "jit-rv64gc-reg",
+    "jit-rv64gc-stack",
+    "jit-rv64gc-ptr",
+    "jit-rv64g_zba_zbb-reg",
+    "jit-rv64g_zba_zbb-stack",
+    "jit-rv64g_zba_zbb-ptr",
+    "jit-rv64gc_zba_zbb-reg",
+    "jit-rv64gc_zba_zbb-stack",
+    "jit-rv64gc_zba_zbb-ptr",
+];
+
 impl Engine {
-    /// Every engine available on this host (iterate it in run tests).
+    /// Every engine available on this host (iterate it in run tests): the
+    /// interpreter, then the JIT for each target (rv64g, rv64gc,
+    /// rv64g_zba_zbb, rv64gc_zba_zbb) x each tail-call scheme (reg, stack, ptr).
     pub fn all() -> &'static [Engine] {
-        &[Engine::Interp]
+        &ALL_ENGINES
     }
-    /// Short name (CLI and test output).
+    /// Short name (CLI and test output): `interp`, `jit-<target>-<scheme>`
+    /// (`jit-custom` for a configuration outside [`Engine::all`]).
     pub fn name(self) -> &'static str {
-        match self {
-            Engine::Interp => "interp",
-        }
+        ALL_ENGINES
+            .iter()
+            .position(|&e| e == self)
+            .map_or("jit-custom", |i| ENGINE_NAMES[i])
     }
-    /// Parses a [`Engine::name`].
+    /// Parses a [`Engine::name`]; plain `jit` is the default JIT configuration.
     pub fn from_name(name: &str) -> Option<Engine> {
+        if name == "jit" {
+            return Some(Engine::Jit(JitConfig::default()));
+        }
         Engine::all().iter().copied().find(|e| e.name() == name)
     }
 }
@@ -123,6 +179,15 @@ pub struct Stats {
     pub bpf2bpf_calls: u64,
     /// fentry/fexit program invocations.
     pub tracer_runs: u64,
+    /// JIT only (0 on the interpreter): bytes of linked code in the run's
+    /// code region (all loaded programs plus tail-call thunks).
+    pub code_bytes: u64,
+    /// JIT only: RV64 instructions retired.
+    pub insns_retired: u64,
+    /// JIT only: RV64 data loads.
+    pub loads: u64,
+    /// JIT only: RV64 data stores.
+    pub stores: u64,
 }
 
 /// Result of a run.
@@ -164,10 +229,10 @@ pub(crate) struct LoadedProg {
 }
 
 #[derive(Clone, Debug)]
-struct LoadedObject {
-    object: Object,
-    programs: Vec<ProgId>,
-    maps: Vec<MapId>,
+pub(crate) struct LoadedObject {
+    pub object: Object,
+    pub programs: Vec<ProgId>,
+    pub maps: Vec<MapId>,
 }
 
 #[derive(Clone, Debug)]
@@ -177,7 +242,7 @@ struct Attachment {
 }
 
 /// The mutable state every engine runs against.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Machine {
     pub mem: Memory,
     pub maps: Maps,
@@ -196,6 +261,8 @@ pub struct Vm {
     /// Interpreter frame stack, kept to avoid reallocating per run.
     pub(crate) frames: Vec<crate::interp::Frame>,
     last_fault: Option<ProgId>,
+    /// Compiled code per JIT configuration (built lazily).
+    pub(crate) jit: JitCache,
 }
 
 impl Default for Vm {
@@ -216,6 +283,7 @@ impl Vm {
             insn_budget: DEFAULT_INSN_BUDGET,
             frames: Vec::new(),
             last_fault: None,
+            jit: JitCache::default(),
         }
     }
 
@@ -415,11 +483,34 @@ impl Vm {
         self.last_fault = None;
         let r = match engine {
             Engine::Interp => crate::interp::run(self, prog, args),
+            Engine::Jit(cfg) => crate::engine::run::jit_run(self, prog, args, cfg),
         };
         r.map_err(|(e, at)| {
             self.last_fault = Some(at);
             e
         })
+    }
+
+    /// The object and index inside it of loaded program `p` (JIT compiles
+    /// from the object).
+    pub(crate) fn program_source(&self, p: usize) -> (&Object, usize) {
+        let o = &self.objects[self.progs[p].object.0 as usize];
+        let index = o.programs.iter().position(|q| q.0 as usize == p);
+        (&o.object, index.unwrap_or(0))
+    }
+
+    /// The VM map ids of program `p`'s object, in object order.
+    pub(crate) fn program_maps(&self, p: usize) -> &[MapId] {
+        &self.objects[self.progs[p].object.0 as usize].maps
+    }
+
+    /// The registry id of kfunc `i` of program `p`'s object.
+    pub(crate) fn program_kfunc_id(&self, p: usize, i: u32) -> Option<u32> {
+        let (obj, _) = self.program_source(p);
+        let name = obj.kfuncs.get(i as usize)?;
+        (0..)
+            .take_while(|&k| self.registry.kfunc_name(k) != "?")
+            .find(|&k| self.registry.kfunc_name(k) == name)
     }
 
     /// The program that was executing when the last run failed (a tail-called

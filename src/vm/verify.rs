@@ -52,3 +52,20 @@ pub(crate) fn verify(
         })
         .collect())
 }
+
+/// Verifies program `index` of `obj` again and returns the full verified
+/// program (the JIT's input; the runtime keeps only [`FuncFacts`]).
+pub(crate) fn verified_program(
+    obj: &Object,
+    index: usize,
+    registry: &Registry,
+) -> Result<verifier::VerifiedProgram, RejectReason> {
+    let helper_known = |id: i32| registry.helper_known(id);
+    let kfunc_known = |name: &str| registry.kfunc_known(name);
+    let env = VerifyEnv {
+        helper_known: &helper_known,
+        kfunc_known: &kfunc_known,
+        entry_args: entry_args(&obj.programs[index].kind),
+    };
+    Ok(verifier::verify(obj, index, &env)?)
+}

@@ -97,20 +97,51 @@ pub fn run(vm: &mut Vm, p: ProgId, ctx: &Ctx) -> Outcome {
 }
 
 /// Like [`run`] but returns the error (which every engine must agree on too).
+///
+/// Every engine starts from the same VM state (a [`rvbpf::vm::Snapshot`])
+/// and must leave the same memory, maps and trace log as the interpreter,
+/// which runs last: afterwards the VM holds its end state, so callers see
+/// the effects of exactly one run. Engine-specific differences
+/// that are not semantics are tolerated: the budget is counted in each
+/// engine's own instructions (any `BudgetExhausted` agrees with any other),
+/// and an engine that cannot compile a program (`EngineUnavailable`, e.g.
+/// the JIT on legacy `ldabs`) is skipped.
 pub fn try_run(vm: &mut Vm, p: ProgId, ctx: &Ctx) -> Result<Outcome, RunError> {
-    let mut first: Option<Result<Outcome, RunError>> = None;
-    for &e in Engine::all() {
+    let start = vm.snapshot();
+    let mut others = Vec::new();
+    for &e in Engine::all().iter().filter(|&&e| e != Engine::Interp) {
+        vm.restore(&start);
         let r = vm.run(p, ctx, e);
-        match &first {
-            None => first = Some(r),
-            Some(f) => assert_eq!(
-                r.as_ref().map(|o| o.ret),
-                f.as_ref().map(|o| o.ret),
-                "engine {e} disagrees"
-            ),
+        let end = r.is_ok().then(|| vm.snapshot());
+        others.push((e, r, end));
+    }
+    // The interpreter runs last, so the VM keeps its end state (and its
+    // `last_fault_program`).
+    vm.restore(&start);
+    let first = vm.run(p, ctx, Engine::Interp);
+    let end = vm.snapshot();
+    for (e, r, their_end) in others {
+        match (&r, &first) {
+            (Err(RunError::EngineUnavailable(why)), _) => {
+                eprintln!("engine {e} skipped: {why}");
+            }
+            (Err(RunError::BudgetExhausted { .. }), Err(RunError::BudgetExhausted { .. })) => {}
+            _ => {
+                assert_eq!(
+                    r.as_ref().map(|o| o.ret),
+                    first.as_ref().map(|o| o.ret),
+                    "engine {e} disagrees"
+                );
+                if let Some(their_end) = their_end {
+                    assert!(
+                        their_end.same_results(&end),
+                        "engine {e} leaves different memory, maps or trace log"
+                    );
+                }
+            }
         }
     }
-    first.expect("at least one engine")
+    first
 }
 
 /// Loads a single raw program from assembler text and returns its id.

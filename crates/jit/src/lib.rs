@@ -173,6 +173,7 @@ mod items;
 mod layout;
 mod lower;
 mod regmap;
+pub mod trampoline;
 
 pub use image::{FunctionEntry, Image, PoolEntry, Reloc, RelocKind};
 pub use regmap::{bpf_reg, HELPER_TAIL_CALL, MAX_TAIL_CALL_CNT};

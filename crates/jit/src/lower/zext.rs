@@ -11,7 +11,7 @@
 //! `jmp32` does (see `use_of`). An ALU32 result whose upper half is not live needs no
 //! zero-extension.
 
-use rvbpf_ebpf::inst::{AluOp, AtomicOp, CallTarget, EndianOp, Inst, Operand, Reg, Size};
+use rvbpf_ebpf::inst::{AluOp, AtomicOp, CallTarget, Inst, Operand, Reg, Size};
 
 /// How one instruction uses registers (bit n = rn).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,13 +50,12 @@ fn use_of(inst: &Inst) -> Use {
                 writes: bit(dst),
             }
         }
-        Inst::Endian { op, dst, bits } => Use {
-            // A 64-bit swap needs every byte; narrower ones only the low ones.
-            full: if bits == 64 && op != EndianOp::Le {
-                bit(dst)
-            } else {
-                0
-            },
+        Inst::Endian { dst, bits, .. } => Use {
+            // A 64-bit swap needs every byte; narrower ones only the low
+            // ones. `le64` is a no-op that passes all 64 bits through, so it
+            // reads them all too (else an ALU32 result's zero-extension
+            // before it would look dead).
+            full: if bits == 64 { bit(dst) } else { 0 },
             writes: bit(dst),
         },
         Inst::Lddw { dst, .. } => Use {

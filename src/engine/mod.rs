@@ -1,0 +1,120 @@
+//! The emulated JIT engine: programs compiled by `rvbpf-jit` run as RV64
+//! code in the `rvbpf-rv64` emulator, against the same memory, maps and
+//! helpers as the interpreter.
+//!
+//! # Address space of a JIT run
+//!
+//! ```text
+//!  0x1000_0000 ..           ctx, packet, map descriptors, stack, map values:
+//!                           the runtime's own regions (crate::memory), their
+//!                           `Vec<u8>` storage lent to the emulator for the
+//!                           run (zero-copy) and taken back afterwards
+//!  JIT_DATA_BASE            RW: run counters (successful tail calls, tracer
+//!                           runs), then one prog-array view per prog array
+//!  HOST_CALL_BASE           host-call slots: helper n = slot n, kfunc k =
+//!                           slot KFUNC_SLOT0 + k, `callx` dispatcher
+//!  CODE_BASE                X: every loaded program's image (16-aligned),
+//!                           then one tail-call thunk per program
+//! ```
+//!
+//! # Tail calls
+//!
+//! The JIT's inline tail-call sequence jumps to `entry[index] + 12`. A view
+//! entry is not the target's image but its *thunk*: 12 bytes of padding,
+//! then code that increments the run's tail-call counter (for
+//! `Stats::tail_calls`, exact and scheme-independent) and jumps to the
+//! target's `TAIL_CALL_ENTRY_OFFSET`. The thunk only uses t0 and t2, which
+//! the tail-call sequence no longer needs; a6 (the count or pointer) passes
+//! through untouched, so the budget semantics are exactly the JIT's.
+//!
+//! # Budget and statistics
+//!
+//! The Vm's instruction budget is charged in **RV64 instructions** on this
+//! engine (helpers are free, like on the interpreter). `Stats::insns_executed`
+//! and `Stats::bpf2bpf_calls` stay 0 (interpreter-only); `insns_retired`,
+//! `loads`, `stores` and `code_bytes` are the emulator's exact counters.
+//!
+//! # Trampolines
+//!
+//! fentry/fexit attachments are applied by patching the compiled code before
+//! a run (`attach.rs`, code generation in `rvbpf_jit::trampoline`): the
+//! traced function's patch site for direct entries, its bpf2bpf call sites
+//! for calls. A trampoline builds the tracer's ctx array in its stack frame
+//! and publishes it through a host call into a read-only region at
+//! `TRACE_CTX_BASE`, so tracers see the interpreter's ctx address and a
+//! write to it faults the same way. (That region is always 48 bytes: a
+//! read past the array, which the verifier rejects, is not caught.)
+//!
+//! # Not supported
+//!
+//! * programs the JIT cannot compile (legacy `ldabs`/`ldind`): a run fails
+//!   with `RunError::EngineUnavailable`; as a tail-call target such a
+//!   program is an empty slot.
+
+mod attach;
+mod code;
+mod host;
+pub(crate) mod run;
+
+pub(crate) use code::JitCache;
+
+use rvbpf_jit::TccScheme;
+use rvbpf_rv64::Target;
+
+/// Base of the JIT's data region (counters, prog-array views).
+pub const JIT_DATA_BASE: u64 = 0x6000_0000;
+/// Base of the host-call slots.
+pub const HOST_CALL_BASE: u64 = 0x7000_0000;
+/// Base of the code region.
+pub const CODE_BASE: u64 = 0x8000_0000;
+/// Host-call slot of kfunc registry id 0.
+pub const KFUNC_SLOT0: u32 = 0x1_0000;
+/// Host-call slot of the `callx` dispatcher (helper number in a5).
+pub const DISPATCH_SLOT: u32 = 0x2_0000;
+/// Host-call slot trampolines use to publish a tracer's ctx array into the
+/// read-only trace-ctx region (`a0` = array, `a1` = u64 count → address).
+pub const TRACE_CTX_SLOT: u32 = 0x2_0001;
+/// Bytes of the trace-ctx region (5 arguments and a return value).
+pub const TRACE_CTX_SIZE: u64 = 48;
+
+/// One JIT configuration: target ISA and tail-call counter scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct JitConfig {
+    pub target: Target,
+    pub tcc: TccScheme,
+}
+
+impl Default for JitConfig {
+    fn default() -> Self {
+        let o = rvbpf_jit::JitOptions::default();
+        JitConfig {
+            target: o.target,
+            tcc: o.tcc,
+        }
+    }
+}
+
+impl JitConfig {
+    /// The compiler options of this configuration.
+    pub fn options(self) -> rvbpf_jit::JitOptions {
+        rvbpf_jit::JitOptions {
+            target: self.target,
+            tcc: self.tcc,
+        }
+    }
+}
+
+/// The four targets every JIT test runs on.
+pub const TARGETS: [Target; 4] = [
+    Target::RV64G,
+    Target::RV64GC,
+    Target {
+        c: false,
+        zba: true,
+        zbb: true,
+    },
+    Target::RV64GC_ZBA_ZBB,
+];
+
+/// The three tail-call counter schemes.
+pub const SCHEMES: [TccScheme; 3] = [TccScheme::Reg, TccScheme::Stack, TccScheme::Ptr];
