@@ -1,0 +1,159 @@
+//! The emulated JIT engine (`rvbpf::engine`): engine names, JIT-only
+//! statistics, the budget unit, and fentry/fexit attach/detach on compiled
+//! code. (Every other run test already loops over `Engine::all()`, which
+//! lists each JIT configuration, and compares it with the interpreter.)
+
+mod runtime_support;
+
+use runtime_support::{bss, object, prog, tc};
+use rvbpf::ebpf::object::ProgKind;
+use rvbpf::rv64::Target;
+use rvbpf::{Ctx, Engine, JitConfig, RunError, Vm};
+use rvbpf_jit::TccScheme;
+
+fn jit_engines() -> impl Iterator<Item = Engine> {
+    Engine::all()
+        .iter()
+        .copied()
+        .filter(|&e| e != Engine::Interp)
+}
+
+#[test]
+fn all_lists_the_interpreter_then_every_target_and_scheme() {
+    let all = Engine::all();
+    // 1 interpreter + 4 targets x 3 schemes.
+    assert_eq!(all.len(), 13);
+    assert_eq!(all[0], Engine::Interp);
+    let mut names: Vec<&str> = all.iter().map(|e| e.name()).collect();
+    for &e in all {
+        assert_eq!(Engine::from_name(e.name()), Some(e));
+    }
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 13, "names are unique");
+    assert_eq!(
+        Engine::from_name("jit-rv64g_zba_zbb-stack"),
+        Some(Engine::Jit(JitConfig {
+            target: Target {
+                c: false,
+                zba: true,
+                zbb: true
+            },
+            tcc: TccScheme::Stack
+        }))
+    );
+    // Plain `jit` is the compiler's default configuration: rv64gc, reg.
+    assert_eq!(
+        Engine::from_name("jit"),
+        Some(Engine::Jit(JitConfig {
+            target: Target::RV64GC,
+            tcc: TccScheme::Reg
+        }))
+    );
+    assert_eq!(Engine::from_name("jit-rv64gc-nope"), None);
+}
+
+#[test]
+fn jit_statistics_come_from_the_emulator_and_are_zero_on_the_interpreter() {
+    // One store into a global, r0 = 7.
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "s",
+            vec![tc(
+                "main",
+                "lddw %r1, map_value:0+0\nstdw [%r1], 3\nmov %r0, 7\nexit",
+            )],
+            vec![bss(".bss", &["x"])],
+        ))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    let i = vm.run(p, &Ctx::zeros(14), Engine::Interp).unwrap();
+    assert_eq!(i.ret, 7);
+    assert_eq!(
+        (
+            i.stats.code_bytes,
+            i.stats.insns_retired,
+            i.stats.loads,
+            i.stats.stores
+        ),
+        (0, 0, 0, 0)
+    );
+    for e in jit_engines() {
+        let j = vm.run(p, &Ctx::zeros(14), e).unwrap();
+        assert_eq!(j.ret, 7, "{e}");
+        assert!(j.stats.code_bytes > 0, "{e}");
+        // At least the four BPF instructions' worth of RV64 code ran.
+        assert!(j.stats.insns_retired >= 4, "{e}");
+        assert!(j.stats.stores >= 1, "{e}: the global store");
+        // The store went to the runtime's own storage (lent, not copied).
+        assert_eq!(vm.global(o, "x").unwrap().as_int(), Some(3));
+    }
+}
+
+#[test]
+fn the_jit_budget_counts_rv64_instructions() {
+    // Two BPF instructions; the JIT needs more RV64 instructions than that
+    // (header nops, the tail-call counter init, the move, the return).
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object("b", vec![tc("main", "mov %r0, 1\nexit")], vec![]))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    vm.set_insn_budget(2);
+    assert_eq!(vm.run(p, &Ctx::zeros(14), Engine::Interp).unwrap().ret, 1);
+    for e in jit_engines() {
+        assert!(
+            matches!(
+                vm.run(p, &Ctx::zeros(14), e),
+                Err(RunError::BudgetExhausted { .. })
+            ),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn fexit_attaches_and_detaches_on_compiled_code() {
+    let mut vm = Vm::new();
+    let target = prog(
+        "main",
+        ProgKind::SchedCls,
+        "mov %r1, 5\ncall local sub\nexit\nsub:\nmov %r0, %r1\nadd %r0, 10\nexit",
+        &[("sub", 1)],
+    );
+    let o = vm.load_object(object("t", vec![target], vec![])).unwrap();
+    // The tracer stores ctx[0] (the argument) and ctx[1] (the return value).
+    let tracer = prog(
+        "record",
+        ProgKind::Fexit {
+            target: "sub".into(),
+        },
+        "ldxdw %r2, [%r1]\nldxdw %r3, [%r1+8]\nlddw %r7, map_value:0+0\nstxdw [%r7], %r2\nstxdw [%r7+8], %r3\nmov %r0, 0\nexit",
+        &[],
+    );
+    let t = vm
+        .load_object(object(
+            "tr",
+            vec![tracer],
+            vec![bss(".bss", &["arg", "ret"])],
+        ))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    let rec = vm.program(t, "record").unwrap();
+    for e in jit_engines() {
+        let before = vm.run(p, &Ctx::zeros(14), e).unwrap();
+        assert_eq!((before.ret, before.stats.tracer_runs), (15, 0), "{e}");
+        let a = vm.attach(rec, o, "sub").unwrap();
+        let traced = vm.run(p, &Ctx::zeros(14), e).unwrap();
+        assert_eq!((traced.ret, traced.stats.tracer_runs), (15, 1), "{e}");
+        assert_eq!(vm.global(t, "arg").unwrap().as_int(), Some(5), "{e}");
+        assert_eq!(vm.global(t, "ret").unwrap().as_int(), Some(15), "{e}");
+        // The trampolines live after the program's code.
+        assert!(traced.stats.code_bytes > before.stats.code_bytes, "{e}");
+        vm.detach(a).unwrap();
+        let after = vm.run(p, &Ctx::zeros(14), e).unwrap();
+        assert_eq!((after.ret, after.stats.tracer_runs), (15, 0), "{e}");
+        assert_eq!(after.stats.code_bytes, before.stats.code_bytes, "{e}");
+    }
+}
