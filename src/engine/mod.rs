@@ -27,6 +27,21 @@
 //! the tail-call sequence no longer needs; a6 (the count or pointer) passes
 //! through untouched, so the budget semantics are exactly the JIT's.
 //!
+//! Views are filled at the start of every run from the runtime's prog
+//! arrays (BPF code cannot modify a prog array; a host thread rewriting a
+//! slot during a run is seen by the next run, which always sees whole
+//! programs).
+//!
+//! # Errors
+//!
+//! Emulator faults become the interpreter's `RunError`s: the faulting RV64
+//! address is mapped back to (program, BPF pc) with `Image::pc_at`, the
+//! access address and size are the emulator's, and a write into a read-only
+//! runtime region is `ReadOnly`. Two checks are the interpreter's alone:
+//! per-frame stack bounds (JIT frames are laid out differently; the JIT
+//! relies on the verifier and only the stack region's ends fault) and the
+//! pc at which the budget runs out (budgets are counted in different units).
+//!
 //! # Budget and statistics
 //!
 //! The Vm's instruction budget is charged in **RV64 instructions** on this

@@ -170,12 +170,14 @@ impl fmt::Display for Engine {
 /// Counters of one run (tracers included).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// BPF instructions executed (interpreter only: 0 on the JIT, whose
+    /// budget and count are in RV64 instructions, see `insns_retired`).
     pub insns_executed: u64,
     pub helper_calls: u64,
     pub kfunc_calls: u64,
     /// Successful tail calls (all budgets together).
     pub tail_calls: u64,
-    /// bpf2bpf calls, traced or not.
+    /// bpf2bpf calls, traced or not (interpreter only: 0 on the JIT).
     pub bpf2bpf_calls: u64,
     /// fentry/fexit program invocations.
     pub tracer_runs: u64,
@@ -287,7 +289,8 @@ impl Vm {
         }
     }
 
-    /// Instructions one run may execute before failing with `BudgetExhausted`.
+    /// Instructions one run may execute before failing with `BudgetExhausted`:
+    /// BPF instructions on the interpreter, RV64 instructions on the JIT.
     pub fn set_insn_budget(&mut self, n: u64) {
         self.insn_budget = n;
     }
