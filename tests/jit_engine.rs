@@ -157,3 +157,32 @@ fn fexit_attaches_and_detaches_on_compiled_code() {
         assert_eq!(after.stats.code_bytes, before.stats.code_bytes, "{e}");
     }
 }
+
+#[test]
+fn a_fault_in_compiled_code_names_the_bpf_pc_and_address() {
+    // The global section holds one 8-byte variable; reading 8 bytes at +8
+    // is past its end. lddw takes pcs 0-1, so the load is pc 2; map 0's
+    // values start at MAPS_BASE (0x1_0000_0000).
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "f",
+            vec![tc(
+                "main",
+                "lddw %r1, map_value:0+0\nldxdw %r0, [%r1+8]\nexit",
+            )],
+            vec![bss(".bss", &["x"])],
+        ))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    let expected = RunError::OutOfBounds {
+        pc: 2,
+        addr: 0x1_0000_0008,
+        size: 8,
+        access: rvbpf::Access::Read,
+    };
+    for &e in Engine::all() {
+        assert_eq!(vm.run(p, &Ctx::zeros(14), e), Err(expected.clone()), "{e}");
+        assert_eq!(vm.last_fault_program(), Some(p), "{e}");
+    }
+}
