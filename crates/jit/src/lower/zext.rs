@@ -88,9 +88,16 @@ fn use_of(inst: &Inst) -> Use {
             } else {
                 (0, 0)
             };
+            // A fetching op returns the old value in src; cmpxchg returns it
+            // in r0 and leaves src alone (though its encoding has BPF_FETCH).
+            let src_write = if fetch && op != AtomicOp::Cmpxchg {
+                bit(src)
+            } else {
+                0
+            };
             Use {
                 full: bit(dst) | wide | r0_read,
-                writes: r0_write | if fetch { bit(src) } else { 0 },
+                writes: r0_write | src_write,
             }
         }
         Inst::Ja { .. } => Use::default(),
