@@ -1,6 +1,8 @@
 //! Trampoline code generation (`rvbpf_jit::trampoline`): the golden listing
-//! `tests/golden/trampoline.txt` (`BLESS=1` rewrites it), plus checks of the
-//! generated control flow decoded independently of the generator.
+//! `tests/trampoline.golden.txt` (`BLESS=1` rewrites it; it lives outside
+//! `tests/golden/`, whose every file the BPF golden and encoding harnesses
+//! read as a BPF program), plus checks of the generated control flow
+//! decoded independently of the generator.
 
 mod common;
 
@@ -68,7 +70,7 @@ fn golden_listing() {
             line.text
         );
     }
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/trampoline.txt");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/trampoline.golden.txt");
     if std::env::var_os("BLESS").is_some_and(|v| v == "1") {
         std::fs::write(&path, &actual).unwrap();
         return;
