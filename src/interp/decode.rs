@@ -312,6 +312,8 @@ pub enum DecodeFailure {
     BadJump { pc: usize, target: i64 },
     #[error("pc {pc}: call target {target} is not the start of a function")]
     BadCall { pc: usize, target: i64 },
+    #[error("function start {start} is outside the program or inside a lddw")]
+    BadFunctionStart { start: usize },
     #[error("pc {pc}: control falls off the end of the program")]
     FallsOffEnd { pc: usize },
     #[error("pc {pc}: r10 is read-only")]
@@ -374,12 +376,27 @@ fn op(code: Code) -> Op {
 }
 
 /// Decodes a linked program.
+///
+/// Guarantees, relied on by the execution loop (which indexes the ops
+/// without bounds checks): every pc reachable from a function start is in
+/// range — jump and call targets are checked, function starts are checked,
+/// the last op is an `exit` or `ja` (so nothing falls off the end) and a
+/// `lddw` is never last (so skipping its second slot stays in range).
 pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, DecodeFailure> {
     if insns.is_empty() {
         return Err(DecodeFailure::Empty);
     }
     let insts = inst::decode_program(insns)?;
     let n = insts.len();
+    // Every pc the interpreter can reach must be in range (it indexes the
+    // ops unchecked): function starts are entry points.
+    if let Some(&start) = env
+        .func_starts
+        .iter()
+        .find(|&&s| s >= n || insts[s] == Inst::LddwHigh)
+    {
+        return Err(DecodeFailure::BadFunctionStart { start });
+    }
     let target = |pc: usize, off: i64| -> Result<u32, DecodeFailure> {
         let t = pc as i64 + 1 + off;
         if t < 0 || t >= n as i64 || insts[t as usize] == Inst::LddwHigh {
@@ -679,4 +696,65 @@ fn map_id(env: &DecodeEnv<'_>, pc: usize, index: u32) -> Result<MapId, DecodeFai
         .get(index as usize)
         .copied()
         .ok_or(DecodeFailure::BadMap { pc, index })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Opcodes from RFC 9669: 0xb7 = mov64 imm, 0x07 = add64 imm,
+    // 0x05 = ja, 0x95 = exit, 0x18 = lddw (two slots).
+    fn mov(imm: i32) -> Insn {
+        Insn::new(0xb7, 0, 0, 0, imm)
+    }
+    fn exit() -> Insn {
+        Insn::new(0x95, 0, 0, 0, 0)
+    }
+
+    fn decode_with_starts(insns: &[Insn], starts: &[usize]) -> Result<Vec<Op>, DecodeFailure> {
+        let maps = Maps::default();
+        let mut registry = Registry::with_builtins();
+        let mut env = DecodeEnv {
+            map_ids: &[],
+            maps: &maps,
+            kfunc_names: &[],
+            registry: &mut registry,
+            func_starts: starts,
+        };
+        decode(insns, &mut env)
+    }
+
+    #[test]
+    fn function_starts_must_be_in_range() {
+        let prog = [mov(0), exit()];
+        assert!(decode_with_starts(&prog, &[0]).is_ok());
+        assert_eq!(
+            decode_with_starts(&prog, &[0, 2]),
+            Err(DecodeFailure::BadFunctionStart { start: 2 })
+        );
+        let lddw = [
+            Insn::new(0x18, 0, 0, 0, 1),
+            Insn::new(0, 0, 0, 0, 0),
+            exit(),
+        ];
+        assert_eq!(
+            decode_with_starts(&lddw, &[0, 1]),
+            Err(DecodeFailure::BadFunctionStart { start: 1 })
+        );
+    }
+
+    #[test]
+    fn alu_then_ja_is_fused_and_the_ja_kept() {
+        // 0: mov r0, 0; 1: add r0, 1; 2: ja -2 (to 1) — never exits, but
+        // decodes: the last op is a ja.
+        let prog = [
+            mov(0),
+            Insn::new(0x07, 0, 0, 0, 1),
+            Insn::new(0x05, 0, 0, -2, 0),
+        ];
+        let ops = decode_with_starts(&prog, &[0]).unwrap();
+        assert_eq!(ops[1].code, Code::Alu64KJa(Bin::Add));
+        assert_eq!((ops[1].aux, ops[1].imm), (1, 1));
+        assert_eq!((ops[2].code, ops[2].aux), (Code::Ja, 1));
+    }
 }

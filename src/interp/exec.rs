@@ -2,7 +2,7 @@
 //! lowering: alu, memory, jumps, calls.
 
 use super::alu::{alu32, alu64, cond32, sign_extend, swap, to_le};
-use super::decode::{Code, Rmw};
+use super::decode::{Code, Op, Rmw};
 use super::frames::Frame;
 use super::Interp;
 use crate::helpers::{HelperEnv, HelperError, HelperFn};
@@ -74,8 +74,7 @@ impl Interp<'_> {
 
         loop {
             let at = pc;
-            // The decoder guarantees every reachable pc is in range.
-            let op = code[at];
+            let op = op_at(code, at);
             pc += 1;
             if left == 0 {
                 self.insns_left = 0;
@@ -548,4 +547,19 @@ impl Interp<'_> {
             source => RunError::Helper { pc: at, id, source },
         })
     }
+}
+
+/// The op at `pc` of a decoded program, without a bounds check (about 5% of
+/// the loop's time).
+#[inline(always)]
+fn op_at(code: &[Op], pc: usize) -> Op {
+    debug_assert!(pc < code.len(), "pc {pc} outside the program");
+    // SAFETY: `code` is the output of `decode::decode` and `pc` was reached
+    // from a function start, so it is in range (see `decode::decode`'s
+    // guarantees): the entry and tail-call pcs are function starts; pc + 1
+    // follows an op that is not the last (the last is an exit or ja, which
+    // never fall through); pc + 2 follows a lddw, never last; jump targets
+    // and bpf2bpf callees are checked at decode; a return pc is a call's
+    // pc + 1 in the program the frame recorded.
+    unsafe { *code.get_unchecked(pc) }
 }
