@@ -182,3 +182,63 @@ fn compressed_targets_need_fewer_bytes_per_insn_on_the_corpus() {
     // Every compressible instruction shrinks from 4 to 2 bytes with C.
     assert!(t[1].bytes_per_insn() < t[0].bytes_per_insn());
 }
+
+/// Runs `run` on the runtime's JIT engine (its own ctx, maps, prog arrays
+/// and tail-call thunks); returns (r0, insns retired, loads, stores).
+fn runtime_run(run: &measure_support::selftests::ScenarioRun, tcc: TccScheme) -> [u64; 4] {
+    use rvbpf::{Ctx, Engine, JitConfig, Vm};
+    let mut vm = Vm::new();
+    let path = measure_support::selftests::fixture_dir().join(run.file);
+    let obj = vm.load_elf_file(path).unwrap();
+    for &(map, slot, prog) in run.slots {
+        let m = vm.map(obj, map).unwrap();
+        let p = vm.program(obj, prog).unwrap();
+        vm.prog_array_set(m, slot, p).unwrap();
+    }
+    let p = vm.program(obj, run.program).unwrap();
+    let engine = Engine::Jit(JitConfig {
+        target: Target::RV64GC,
+        tcc,
+    });
+    let out = vm
+        .run(p, &Ctx::new(run.input.bytes()), engine)
+        .unwrap_or_else(|e| panic!("{} {tcc:?}: {e}", run.name));
+    let s = out.stats;
+    [out.ret, s.insns_retired, s.loads, s.stores]
+}
+
+#[test]
+fn scheme_costs_agree_with_the_runtime_jit_engine() {
+    // Two independent setups of the same scenario — this harness (hand-made
+    // __sk_buff, prog-array views pointing at program entries) and the
+    // runtime's engine (its own ctx, maps, and a counting thunk in front of
+    // every tail callee) — must see the same result, and the same extra
+    // cost of one scheme over another: the counter code is all that
+    // differs between schemes, whatever surrounds it.
+    for run in &RUNS {
+        let ours: Vec<[u64; 4]> = SCHEMES
+            .iter()
+            .map(|&s| {
+                let m = measure_run(run, s).unwrap_or_else(|e| panic!("{e}"));
+                [m.result, m.insns, m.loads, m.stores]
+            })
+            .collect();
+        let theirs: Vec<[u64; 4]> = SCHEMES.iter().map(|&s| runtime_run(run, s)).collect();
+        for i in 0..SCHEMES.len() {
+            assert_eq!(
+                ours[i][0], theirs[i][0] as u32 as u64,
+                "{} result",
+                run.name
+            );
+            for k in 1..4 {
+                assert_eq!(
+                    theirs[i][k] as i64 - theirs[0][k] as i64,
+                    ours[i][k] as i64 - ours[0][k] as i64,
+                    "{} {:?} vs Reg, counter {k}",
+                    run.name,
+                    SCHEMES[i]
+                );
+            }
+        }
+    }
+}

@@ -33,7 +33,8 @@ pub enum Input {
 }
 
 impl Input {
-    fn bytes(self) -> Vec<u8> {
+    /// The input bytes (the packet).
+    pub fn bytes(self) -> Vec<u8> {
         match self {
             Input::Zero128 => vec![0; 128],
             Input::PktV4 => {
