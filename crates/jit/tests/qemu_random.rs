@@ -189,7 +189,6 @@ fn assert_native_result(name: &str, src: &str, expected: u64) {
 /// By hand: -0x6ed33a2b mod 2^32 = 0x912cc5d5, upper half zero (ALU32
 /// results are zero-extended); native code returns 0xffffffff912cc5d5.
 #[test]
-#[ignore = "JIT bug: ALU32 result followed by le64 loses its zero-extension (lower/zext.rs); un-ignore and set random::GENERATE_LE64 with the fix"]
 fn alu32_result_through_le64_is_zero_extended() {
     assert_native_result(
         "neg32_le64",
@@ -207,7 +206,6 @@ fn alu32_result_through_le64_is_zero_extended() {
 /// stale upper half. By hand: 0xd77812a4 & 0xffffffe0 = 0xd77812a0, upper
 /// half zero; native code returns 0xc2e3bb92d77812a0.
 #[test]
-#[ignore = "JIT bug: cmpxchg counted as writing its source register drops an ALU32 zero-extension (lower/zext.rs); un-ignore and set random::GENERATE_CMPXCHG with the fix"]
 fn alu32_result_used_by_cmpxchg_is_zero_extended() {
     assert_native_result(
         "and32_cmpxchg",

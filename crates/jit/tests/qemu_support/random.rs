@@ -109,20 +109,16 @@ fn forward_jump() -> impl Strategy<Value = Inst> {
     )
 }
 
-/// Whether the generator emits `le64`. The JIT currently drops the
-/// zero-extension of an ALU32 result that `le64` (the identity) passes on:
-/// `alu32_result_through_le64_is_zero_extended` in tests/qemu_random.rs
-/// reproduces it and is ignored until the fix. Meanwhile `le64` is left
-/// out so the random test keeps checking everything else; set this to
-/// `true` with the fix.
-pub const GENERATE_LE64: bool = false;
+/// Whether the generator emits `le64`. It once exposed a JIT bug (the
+/// zero-extension of an ALU32 result passed on by `le64` was dropped),
+/// pinned by `alu32_result_through_le64_is_zero_extended` in
+/// tests/qemu_random.rs; fixed, so it is generated again.
+pub const GENERATE_LE64: bool = true;
 
-/// Whether the generator emits `cmpxchg`. The JIT's zero-extension
-/// analysis counts `cmpxchg` as writing its source register (it writes r0),
-/// so an ALU32 result used as the source loses its zero-extension:
-/// `alu32_result_used_by_cmpxchg_is_zero_extended` in tests/qemu_random.rs,
-/// ignored until the fix. Set this to `true` with the fix.
-pub const GENERATE_CMPXCHG: bool = false;
+/// Whether the generator emits `cmpxchg`. It once exposed a JIT bug (the
+/// zero-extension analysis counted `cmpxchg` as writing its source), pinned
+/// by `alu32_result_used_by_cmpxchg_is_zero_extended`; fixed.
+pub const GENERATE_CMPXCHG: bool = true;
 
 /// ALU instructions that neither read nor write R10.
 fn alu() -> impl Strategy<Value = Inst> {
