@@ -42,10 +42,13 @@
 //! op + `ja` fused into one op. Tried and measured *slower* (LLVM then
 //! spills `pc`/the budget counter of the big `match` loop to the stack):
 //! charging the budget once per straight-line run (with an exact stepping
-//! fallback), fusing an ALU op with a following conditional jump (branchy
-//! −10% time, but memory +10% and calls +17%), and counting fused second
-//! halves outside the budget counter. Any change to the loop should be
-//! re-measured on all four programs.
+//! fallback), fusing an add/sub-immediate with a following conditional
+//! jump (branchy −10% time, but memory +15% and calls +25%: the second
+//! budget charge in the fused arm spills the counter; charging per op via
+//! an `insns` field, a `left < 2` pre-check or a separate "extra" count
+//! were all worse still), and counting fused second halves outside the
+//! budget counter. Fetching ops unchecked (`op_at`) paid ~5%. Any change to
+//! the loop should be re-measured on all four programs.
 
 pub mod alu;
 pub mod decode;
