@@ -15,7 +15,8 @@ pub struct RunArgs {
     /// Program to run (needed when the object has several).
     #[arg(long)]
     pub prog: Option<String>,
-    /// Engine: interp (more as they are built).
+    /// Engine: `interp`, `jit` (rv64gc, reg scheme) or `jit-<target>-<tcc>`,
+    /// e.g. `jit-rv64g_zba_zbb-ptr`.
     #[arg(long, default_value = "interp")]
     pub engine: String,
     /// Put program PROG into slot KEY of prog array MAP (repeatable).
@@ -77,11 +78,24 @@ pub fn run(args: &RunArgs) -> CliResult {
     if args.json {
         println!(
             "{}",
-            json_report(&vm, &objects, ret, &total, args.repeat.max(1))?
+            json_report(
+                !matches!(engine, Engine::Interp),
+                &vm,
+                &objects,
+                ret,
+                &total,
+                args.repeat.max(1)
+            )?
         );
     } else {
         print!("{}", vm.trace_log());
         println!("return: {ret} ({ret:#x})");
+        if total.insns_retired > 0 {
+            println!(
+                "rv64: {} code bytes, {} insns retired, {} loads, {} stores",
+                total.code_bytes, total.insns_retired, total.loads, total.stores
+            );
+        }
         println!(
             "stats: {} insns, {} helper calls, {} kfunc calls, {} bpf2bpf calls, {} tail calls, {} tracer runs",
             total.insns_executed, total.helper_calls, total.kfunc_calls, total.bpf2bpf_calls, total.tail_calls, total.tracer_runs
@@ -189,9 +203,15 @@ pub fn add_stats(total: &mut Stats, s: &Stats) {
     total.tail_calls += s.tail_calls;
     total.bpf2bpf_calls += s.bpf2bpf_calls;
     total.tracer_runs += s.tracer_runs;
+    total.insns_retired += s.insns_retired;
+    total.loads += s.loads;
+    total.stores += s.stores;
+    // The code is the same on every run: not summed.
+    total.code_bytes = s.code_bytes;
 }
 
 fn json_report(
+    jit: bool,
     vm: &Vm,
     objects: &[ObjectId],
     ret: u64,
@@ -213,17 +233,21 @@ fn json_report(
         }
         globals.insert(name, Value::Object(vars));
     }
-    Ok(json!({
-        "return": ret,
-        "globals": globals,
-        "stats": {
-            "runs": runs,
-            "insns_executed": s.insns_executed,
-            "helper_calls": s.helper_calls,
-            "kfunc_calls": s.kfunc_calls,
-            "bpf2bpf_calls": s.bpf2bpf_calls,
-            "tail_calls": s.tail_calls,
-            "tracer_runs": s.tracer_runs,
-        },
-    }))
+    let mut stats = json!({
+        "runs": runs,
+        "insns_executed": s.insns_executed,
+        "helper_calls": s.helper_calls,
+        "kfunc_calls": s.kfunc_calls,
+        "bpf2bpf_calls": s.bpf2bpf_calls,
+        "tail_calls": s.tail_calls,
+        "tracer_runs": s.tracer_runs,
+    });
+    if jit {
+        // RV64 counters of the emulated JIT engine (exact).
+        stats["code_bytes"] = json!(s.code_bytes);
+        stats["insns_retired"] = json!(s.insns_retired);
+        stats["loads"] = json!(s.loads);
+        stats["stores"] = json!(s.stores);
+    }
+    Ok(json!({ "return": ret, "globals": globals, "stats": stats }))
 }
