@@ -180,3 +180,25 @@ fn jit_prints_a_listing_and_emits_raw_code() {
     let bad = rvbpf(&["jit", "demo/demo.o", "--prog", "entry", "--target", "rv32i"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn run_on_the_jit_reports_rv64_counters() {
+    let o = rvbpf(&[
+        "run",
+        "demo/demo.o",
+        "--prog",
+        "entry",
+        "--engine",
+        "jit-rv64g-stack",
+        "--attach",
+        "demo/demo_trace.o",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["return"], 102);
+    assert_eq!(v["globals"]["demo_trace.o"]["exited"], 34);
+    assert_eq!(v["stats"]["tail_calls"], 33);
+    assert!(v["stats"]["insns_retired"].as_u64().unwrap() > 1000);
+    assert!(v["stats"]["code_bytes"].as_u64().unwrap() > 0);
+}
