@@ -38,9 +38,11 @@
 //! the tag is one byte), registers as `[u64; 16]` indexed with `& 15`,
 //! r10-based accesses checking the stack region first, rare arms outlined
 //! as `#[cold]` functions, taken jumps as real branches (`continue`; a
-//! conditional move makes the next fetch wait for the compare), and an ALU
-//! op + `ja` fused into one op. Tried and measured *slower* (LLVM then
-//! spills `pc`/the budget counter of the big `match` loop to the stack):
+//! conditional move makes the next fetch wait for the compare), an ALU op +
+//! `ja` fused into one op, and effective addresses computed only in the
+//! memory arms (eagerly, they cost every instruction 10-20%). Tried and
+//! measured *slower* (LLVM then spills `pc`/the budget counter of the big
+//! `match` loop to the stack):
 //! charging the budget once per straight-line run (with an exact stepping
 //! fallback), fusing an add/sub-immediate with a following conditional
 //! jump (branchy −10% time, but memory +15% and calls +25%: the second
