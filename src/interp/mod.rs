@@ -49,7 +49,8 @@
 //! budget charge in the fused arm spills the counter; charging per op via
 //! an `insns` field, a `left < 2` pre-check or a separate "extra" count
 //! were all worse still), and counting fused second halves outside the
-//! budget counter. Fetching ops unchecked (`op_at`) paid ~5%. Any change to
+//! budget counter. Fetching ops unchecked (`op_at`) paid ~5%, but needs
+//! `unsafe` in the sandbox of untrusted code, so it was left out. Any change to
 //! the loop should be re-measured on all four programs.
 
 pub mod alu;
