@@ -1,0 +1,70 @@
+//! JIT compile time per BPF instruction, one quick run for quoting:
+//! `cargo run --release -p rvbpf-jit --example compile_speed [-- N]`.
+//!
+//! Each row is the median of N compiles (default 21) of the generated
+//! program in `benches/compile_support/program.rs`, timed with
+//! `std::time::Instant`. rvbpf's target is at most 10 ns per instruction on
+//! the ~100k-instruction program. rbpf's JIT writes into one fixed 4 KiB
+//! page, so it only gets the small program; rvbpf and sbpf are shown on both
+//! sizes for a like-for-like row. The criterion version of the same
+//! measurement is `cargo bench -p rvbpf-jit --bench compile`.
+
+#[path = "../benches/compile_support/mod.rs"]
+mod compile_support;
+
+use compile_support::{Compiler, Rvbpf, Workload, LARGE_SLOTS, SMALL_SLOTS};
+use std::time::Instant;
+
+/// Median wall time of `runs` compiles, in nanoseconds, and the code size.
+fn median_ns(compiler: &mut dyn Compiler, runs: usize) -> (f64, usize) {
+    let size = compiler.compile_once(); // warm-up (allocator, caches)
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(compiler.compile_once());
+            start.elapsed().as_nanos() as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    (times[runs / 2], size)
+}
+
+fn row(name: &str, workload: &Workload, compiler: &mut dyn Compiler, runs: usize) {
+    let (ns, size) = median_ns(compiler, runs);
+    println!(
+        "{name:<18} {:>8} {:>12.3} {:>10.2} {:>10}",
+        workload.slots,
+        ns / 1e6,
+        ns / workload.slots as f64,
+        size
+    );
+}
+
+fn main() {
+    let runs: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse().expect("N must be a number"))
+        .unwrap_or(21)
+        .max(1);
+    println!("median of {runs} compiles");
+    println!(
+        "{:<18} {:>8} {:>12} {:>10} {:>10}",
+        "jit", "insns", "ms/compile", "ns/insn", "code bytes"
+    );
+    for slots in [LARGE_SLOTS, SMALL_SLOTS] {
+        let workload = Workload::new(slots);
+        for target in ["rv64g", "rv64gc"] {
+            let mut jit = Rvbpf::new(&workload, target);
+            row(&format!("rvbpf {target}"), &workload, &mut jit, runs);
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            if slots <= SMALL_SLOTS {
+                let mut jit = compile_support::Rbpf::new(&workload);
+                row("rbpf x86-64", &workload, &mut jit, runs);
+            }
+            let mut jit = compile_support::Sbpf::new(&workload);
+            row("solana-sbpf x86-64", &workload, &mut jit, runs);
+        }
+    }
+}
