@@ -8,7 +8,7 @@ pub mod gen;
 use gen::{Spec, ARRAY_ENTRIES, ARRAY_VALUE_SIZE, GLOBALS_SIZE, PROG_ARRAY_SLOTS};
 use rvbpf::ebpf::asm::assemble_object;
 use rvbpf::ebpf::object::{GlobalData, GlobalVar, MapDef, MapKind, Object, ProgKind, Program};
-use rvbpf::{Ctx, Engine, GlobalEntry, MapId, ObjectId, ProgId, RunError, Vm};
+use rvbpf::{Ctx, Engine, GlobalEntry, MapId, ObjectId, ProgId, RunError, Stats, Vm};
 
 /// A raw-ctx program (`ProgKind::Other`: r1 = ctx bytes, r2 = length) named
 /// `name` from assembler text; functions are the entry plus every
@@ -106,6 +106,10 @@ pub fn load_spec(vm: &mut Vm, spec: &Spec) -> Result<(ObjectId, Vec<ProgId>), St
 pub struct Observed {
     /// r0, or the error (any budget exhaustion counts as the same).
     pub result: Result<u64, String>,
+    /// Successful tail calls (a semantic count: every engine must agree).
+    pub tail_calls: Option<u64>,
+    /// Helper calls made (likewise).
+    pub helper_calls: Option<u64>,
     pub ctx: Vec<u8>,
     pub packet: Vec<u8>,
     /// Values of the array map, key by key.
@@ -121,6 +125,8 @@ fn observe(vm: &Vm, o: ObjectId, arr: MapId, r: &Result<rvbpf::Outcome, RunError
     };
     Observed {
         result,
+        tail_calls: r.as_ref().ok().map(|o| o.stats.tail_calls),
+        helper_calls: r.as_ref().ok().map(|o| o.stats.helper_calls),
         ctx: vm.ctx_bytes().to_vec(),
         packet: vm.packet().to_vec(),
         array: (0..ARRAY_ENTRIES)
@@ -141,10 +147,21 @@ pub struct Disagreement {
     pub snapshot_only: bool,
 }
 
-/// Runs `prog` on every engine from the VM's current state; returns the
-/// interpreter's observation (the VM is left in the interpreter's end
-/// state) and every engine that disagreed with it.
-pub fn run_all(vm: &mut Vm, o: ObjectId, prog: ProgId, ctx: &Ctx) -> (Observed, Vec<Disagreement>) {
+/// The result of running one program on every engine.
+#[derive(Debug)]
+pub struct Comparison {
+    /// What the interpreter (the reference) left behind.
+    pub interp: Observed,
+    /// The interpreter's counters (for coverage statistics).
+    pub interp_stats: Option<Stats>,
+    /// Every engine that disagreed with the interpreter.
+    pub disagreements: Vec<Disagreement>,
+}
+
+/// Runs `prog` on every engine from the VM's current state and compares
+/// each with the interpreter, which runs last so the VM is left in its end
+/// state (the next run starts from there).
+pub fn run_all(vm: &mut Vm, o: ObjectId, prog: ProgId, ctx: &Ctx) -> Comparison {
     let arr = vm.map(o, "arr").unwrap();
     let start = vm.snapshot();
     let mut others = Vec::new();
@@ -159,6 +176,7 @@ pub fn run_all(vm: &mut Vm, o: ObjectId, prog: ProgId, ctx: &Ctx) -> (Observed, 
     vm.restore(&start);
     let r = vm.run(prog, ctx, Engine::Interp);
     let interp = observe(vm, o, arr, &r);
+    let interp_stats = r.as_ref().ok().map(|out| out.stats);
     let interp_end = vm.snapshot();
     let mut bad = Vec::new();
     for (engine, other, end) in others {
@@ -173,5 +191,9 @@ pub fn run_all(vm: &mut Vm, o: ObjectId, prog: ProgId, ctx: &Ctx) -> (Observed, 
             });
         }
     }
-    (interp, bad)
+    Comparison {
+        interp,
+        interp_stats,
+        disagreements: bad,
+    }
 }
