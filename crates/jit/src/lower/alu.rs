@@ -37,6 +37,16 @@ pub fn lower_alu(
             // The first operand: dst itself, or the source of a preceding
             // `mov dst, src` fused into this instruction (see `super::fuse`).
             let first = cx.fused_first.unwrap_or(rd);
+            if let (Some((shifted, amount)), Operand::Reg(_)) = (cx.fused_shift, src) {
+                // `rd = first + (shifted << amount)` (see `super::shadd`).
+                let op = match amount {
+                    1 => AluOp::Sh1add,
+                    2 => AluOp::Sh2add,
+                    _ => AluOp::Sh3add,
+                };
+                cx.push(Inst::alu(op, rd, shifted, first));
+                return Ok(());
+            }
             match src {
                 Operand::Imm(imm) => match alu_imm(cx, is64, op, rd, first, imm) {
                     Some(done) => done,

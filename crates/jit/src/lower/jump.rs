@@ -12,7 +12,7 @@ use super::Cx;
 use crate::items::{Item, Label};
 use crate::regmap::{bpf_reg, T1, T2};
 use crate::JitError;
-use rvbpf_ebpf::inst::{Cond, Operand, Reg as BpfReg};
+use rvbpf_ebpf::inst::{AluOp as BpfAlu, Cond, Inst, Operand, Reg as BpfReg};
 use rvbpf_rv64::{AluOp, BranchOp, Reg};
 
 /// Label of BPF pc `pc + 1 + off`, which must lie inside the function.
@@ -23,6 +23,41 @@ pub fn target(cx: &Cx, off: i64) -> Result<Label, JitError> {
         return Err(cx.invalid(format!("jump target {t} is outside function `{}`", f.name)));
     }
     Ok(Label::Pc(t as usize))
+}
+
+/// Label an unconditional `ja off` jumps to. When the `ja` follows
+/// `mov x, y` and lands on `mov y, x` (64-bit register moves), the mov at
+/// the target is a no-op on this path: jump past it. Compilers leave this
+/// shape at loop back edges (`mov r6, r8; ja head; head: mov r8, r6`).
+///
+/// Everything the lowering knows at the instruction after the target holds
+/// on this path too: the dataflow facts there are a meet over paths that
+/// include this one through the skipped mov, which changes nothing here. A
+/// mov at the target fused into the next instruction (`super::fuse`) makes
+/// that instruction read `x` for `y`: equal on this path.
+pub fn ja_target(cx: &Cx, off: i64) -> Result<Label, JitError> {
+    let label = target(cx, off)?;
+    let Label::Pc(t) = label else {
+        return Ok(label);
+    };
+    let f = &cx.facts().functions[cx.func];
+    let insts = cx.facts().insts;
+    if cx.pc == f.start || t + 1 >= f.end {
+        return Ok(label);
+    }
+    let mov64 = |inst: &Inst| match *inst {
+        Inst::Alu {
+            is64: true,
+            op: BpfAlu::Mov,
+            dst,
+            src: Operand::Reg(src),
+        } => Some((dst, src)),
+        _ => None,
+    };
+    match (mov64(&insts[cx.pc - 1]), mov64(&insts[t])) {
+        (Some((x, y)), Some((y2, x2))) if x == x2 && y == y2 => Ok(Label::Pc(t + 1)),
+        _ => Ok(label),
+    }
 }
 
 /// The two registers a `jmp32` compares: both sign-extended from bit 31,

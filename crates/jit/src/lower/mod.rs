@@ -9,7 +9,9 @@ mod consts;
 mod fuse;
 mod jump;
 mod known;
+mod live;
 mod mem;
+mod shadd;
 mod zext;
 
 use crate::facts::ProgramFacts;
@@ -79,6 +81,9 @@ pub(crate) struct Cx<'p, 'a> {
     /// Set when the previous `mov dst, src` was fused into this
     /// instruction: the register holding its first operand (see [`fuse`]).
     pub fused_first: Option<Reg>,
+    /// Set on the add that performs a preceding `lsh` (see [`shadd`]): the
+    /// register to shift and the amount.
+    pub fused_shift: Option<(Reg, u8)>,
 }
 
 impl Cx<'_, '_> {
@@ -227,23 +232,51 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         let dead_zext = zext::dead_zero_extensions(facts.insts, f.start, f.end);
         let known_in = known::analyze(facts.insts, f.start, f.end, &dead_zext);
         let targets = fuse::jump_targets(facts.insts, f.start, f.end);
+        let live_out = if opts.target.zba {
+            live::live_out(facts.insts, f.start, f.end)
+        } else {
+            Vec::new()
+        };
         let mut fused_first = None;
+        let mut pending_shift: Option<(shadd::PendingShift, Reg)> = None;
         for pc in f.start..f.end {
+            let fused_shift = match pending_shift {
+                Some((p, reg)) if p.add_pc == pc => {
+                    pending_shift = None;
+                    Some((reg, p.amount))
+                }
+                _ => None,
+            };
             let mut cx = Cx {
                 dead_zext: &dead_zext,
                 constants: &constants[i],
                 known: known_in[pc - f.start],
                 fused_first: fused_first.take(),
+                fused_shift,
                 prog: &mut prog,
                 func: i,
                 frame,
                 pc,
                 out: vec![Item::Bind(Label::Pc(pc))],
             };
-            match fuse::fused_mov_source(facts.insts, pc, f.end, &targets) {
-                // The next instruction does this mov's work.
-                Some(src) => fused_first = Some(bpf_reg(src)),
-                None => lower_inst(&mut cx, &facts.insts[pc])?,
+            let shift = if opts.target.zba {
+                shadd::fused_shift(facts.insts, pc, (f.start, f.end), &targets, &live_out)
+            } else {
+                None
+            };
+            if let Some(shift) = shift {
+                // The add at `shift.add_pc` shifts the lsh's first operand.
+                let Bpf::Alu { dst, .. } = facts.insts[pc] else {
+                    unreachable!("fused_shift matches an lsh")
+                };
+                let reg = cx.fused_first.take().unwrap_or(bpf_reg(dst));
+                pending_shift = Some((shift, reg));
+            } else {
+                match fuse::fused_mov_source(facts.insts, pc, f.end, &targets) {
+                    // The next instruction does this mov's work.
+                    Some(src) => fused_first = Some(bpf_reg(src)),
+                    None => lower_inst(&mut cx, &facts.insts[pc])?,
+                }
             }
             let out = cx.out;
             tag(Owner::Insn(pc), out, &mut items);
@@ -337,7 +370,7 @@ fn lower_inst(cx: &mut Cx, inst: &Bpf) -> Result<(), JitError> {
             off,
         } => mem::lower_atomic(cx, size, op, fetch, dst, src, off),
         Bpf::Ja { off, .. } => {
-            let target = jump::target(cx, off as i64)?;
+            let target = jump::ja_target(cx, off as i64)?;
             cx.item(Item::Jump { target });
             Ok(())
         }
