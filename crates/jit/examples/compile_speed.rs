@@ -1,5 +1,5 @@
 //! JIT compile time per BPF instruction, one quick run for quoting:
-//! `cargo run --release -p rvbpf-jit --example compile_speed [-- N]`.
+//! `cargo run --release -p rvbpf-jit --example compile_speed [-- N [SLOTS]]`.
 //!
 //! Each row is the median of N compiles (default 21) of the generated
 //! program in `benches/compile_support/program.rs`, timed with
@@ -41,18 +41,26 @@ fn row(name: &str, workload: &Workload, compiler: &mut dyn Compiler, runs: usize
 }
 
 fn main() {
-    let runs: usize = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs: usize = args
+        .first()
         .map(|a| a.parse().expect("N must be a number"))
         .unwrap_or(21)
         .max(1);
+    // One size only when given (e.g. for `perf record` of one case).
+    let sizes = match args.get(1) {
+        Some(a) => vec![a.parse().expect("SLOTS must be a number")],
+        None => vec![LARGE_SLOTS, SMALL_SLOTS],
+    };
     println!("median of {runs} compiles");
-    println!(
-        "{:<18} {:>8} {:>12} {:>10} {:>10}",
-        "jit", "insns", "ms/compile", "ns/insn", "code bytes"
-    );
-    for slots in [LARGE_SLOTS, SMALL_SLOTS] {
+    for slots in sizes {
         let workload = Workload::new(slots);
+        let (far, all) = compile_support::far_conditional_jumps(&workload, "rv64gc");
+        println!("\n{slots} slots: {far} of {all} conditional jumps need relaxation on rv64gc");
+        println!(
+            "{:<18} {:>8} {:>12} {:>10} {:>10}",
+            "jit", "insns", "ms/compile", "ns/insn", "code bytes"
+        );
         for target in ["rv64g", "rv64gc"] {
             let mut jit = Rvbpf::new(&workload, target);
             row(&format!("rvbpf {target}"), &workload, &mut jit, runs);

@@ -23,8 +23,9 @@ pub mod program;
 
 use rvbpf_ebpf::asm::assemble_object;
 use rvbpf_ebpf::insn::insns_to_bytes;
+use rvbpf_ebpf::inst::Inst;
 use rvbpf_ebpf::verifier::{verify, VerifiedProgram, VerifyEnv};
-use rvbpf_jit::{compile, JitOptions, TccScheme};
+use rvbpf_jit::{compile, Image, JitOptions, TccScheme};
 use rvbpf_rv64::Target;
 
 /// Instruction slots of the large program (the target is stated for 100k).
@@ -69,6 +70,26 @@ impl Workload {
     }
 }
 
+/// Conditional jumps of `workload` whose target lies beyond the ±4 KiB reach
+/// of a RISC-V conditional branch in rvbpf's code for `target`, and all
+/// conditional jumps: shows that the program exercises branch relaxation.
+pub fn far_conditional_jumps(workload: &Workload, target: &str) -> (usize, usize) {
+    let image = Rvbpf::new(workload, target).image();
+    let mut far = 0;
+    let mut all = 0;
+    for (pc, inst) in workload.verified.insts().iter().enumerate() {
+        if let Inst::Jump { off, .. } = *inst {
+            all += 1;
+            let to = (pc as i64 + 1 + off as i64) as usize;
+            let distance = image.pc_map[to] as i64 - image.pc_map[pc] as i64;
+            if distance.abs() >= 4096 {
+                far += 1;
+            }
+        }
+    }
+    (far, all)
+}
+
 /// One JIT, ready to compile a fixed program again and again.
 pub trait Compiler {
     /// Compiles once; returns the machine-code size in bytes (so the work
@@ -98,10 +119,15 @@ impl<'a> Rvbpf<'a> {
     }
 }
 
+impl Rvbpf<'_> {
+    fn image(&self) -> Image {
+        compile(self.prog, &self.opts).expect("rvbpf JIT")
+    }
+}
+
 impl Compiler for Rvbpf<'_> {
     fn compile_once(&mut self) -> usize {
-        let image = compile(self.prog, &self.opts).expect("rvbpf JIT");
-        image.text_len
+        self.image().text_len
     }
 }
 

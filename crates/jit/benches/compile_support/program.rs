@@ -193,6 +193,17 @@ impl Generator {
         self.line(format_args!("    exit"));
     }
 
+    /// An ALU or compare immediate: three in four are small (a RISC-V
+    /// 12-bit immediate holds them), the rest any 32-bit value (masks,
+    /// magic numbers) that needs `lui`+`addi` or a hoisted register.
+    fn imm(&mut self) -> i64 {
+        if self.rng.range(0, 4) == 0 {
+            self.rng.next() as i32 as i64
+        } else {
+            self.rng.range(0, 4096) as i64 - 2048
+        }
+    }
+
     fn alu(&mut self, is32: bool) {
         let suffix = if is32 { "32" } else { "" };
         let dst = self.reg();
@@ -203,7 +214,7 @@ impl Generator {
             self.line(format_args!("    {op}{suffix} %r{dst}, {amount}"));
         } else if self.rng.range(0, 2) == 0 {
             let op = self.rng.pick(ALU_OPS);
-            let imm = self.rng.range(0, 1 << 20) as i64 - (1 << 19);
+            let imm = self.imm();
             self.line(format_args!("    {op}{suffix} %r{dst}, {imm}"));
         } else {
             let op = self.rng.pick(ALU_OPS);
@@ -234,7 +245,7 @@ impl Generator {
         let suffix = if self.rng.range(0, 4) == 0 { "32" } else { "" };
         let dst = self.reg();
         if self.rng.range(0, 2) == 0 {
-            let imm = self.rng.range(0, 4096);
+            let imm = self.imm();
             self.line(format_args!("    {cond}{suffix} %r{dst}, {imm}, {label}"));
         } else {
             let src = self.reg();
