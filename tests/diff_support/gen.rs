@@ -48,6 +48,7 @@ const CONDS: [&str; 11] = [
     "jeq", "jne", "jgt", "jge", "jlt", "jle", "jsgt", "jsge", "jslt", "jsle", "jset",
 ];
 const SIZES: [(&str, u32); 4] = [("b", 1), ("h", 2), ("w", 4), ("dw", 8)];
+const ATOMIC_OPS: [&str; 6] = ["add", "or", "and", "xor", "xchg", "cmpxchg"];
 
 /// One generated operation. Fields are raw random numbers; [`render`]
 /// reduces them into range, so every value is valid.
@@ -69,6 +70,55 @@ pub enum Op {
     Neg {
         is64: bool,
         dst: u8,
+    },
+    /// Shift by a register, masked to the width first (unmasked amounts are
+    /// undefined in BPF).
+    ShiftReg {
+        is64: bool,
+        op: u8,
+        dst: u8,
+        src: u8,
+    },
+    /// `sdiv`/`smod` (incl. INT_MIN / -1 and division by zero).
+    Signed {
+        is64: bool,
+        rem: bool,
+        dst: u8,
+        src: Option<u8>,
+        imm: i32,
+    },
+    /// `movsx8/16/32`.
+    MovSx {
+        is64: bool,
+        width: u8,
+        dst: u8,
+        src: u8,
+    },
+    /// `le`/`be`/`bswap` 16/32/64.
+    Endian {
+        kind: u8,
+        bits: u8,
+        dst: u8,
+    },
+    LoadImm64 {
+        dst: u8,
+        imm: u64,
+    },
+    /// Atomic read-modify-write on a stack slot or a global.
+    Atomic {
+        global: bool,
+        slot: u8,
+        op: u8,
+        fetch: bool,
+        is32: bool,
+        src: u8,
+    },
+    /// Sign-extending load (`ldxs{b,h,w}`) from a stack slot or the ctx.
+    SignedLoad {
+        ctx: bool,
+        off: u8,
+        dst: u8,
+        size: u8,
     },
     StackStore {
         slot: u8,
@@ -118,6 +168,10 @@ pub enum Op {
     /// bpf2bpf call to a later function (dropped in the last function).
     Call {
         to: u8,
+        /// Caller slot whose address is passed in r2.
+        slot: u8,
+        /// Data register passed in r3.
+        arg: u8,
     },
     /// `for r5 in 0..bound { body }` (body: calls are skipped).
     Loop {
@@ -172,6 +226,18 @@ fn pure_op() -> impl Strategy<Value = Op> {
         1 => (any::<bool>(), r(), r(), r())
             .prop_map(|(is64, op, dst, amount)| Op::Shift { is64, op, dst, amount }),
         1 => (any::<bool>(), r()).prop_map(|(is64, dst)| Op::Neg { is64, dst }),
+        1 => (any::<bool>(), r(), r(), r())
+            .prop_map(|(is64, op, dst, src)| Op::ShiftReg { is64, op, dst, src }),
+        1 => (any::<bool>(), any::<bool>(), r(), prop::option::of(r()), signed_imm())
+            .prop_map(|(is64, rem, dst, src, imm)| Op::Signed { is64, rem, dst, src, imm }),
+        1 => (any::<bool>(), r(), r(), r())
+            .prop_map(|(is64, width, dst, src)| Op::MovSx { is64, width, dst, src }),
+        1 => (r(), r(), r()).prop_map(|(kind, bits, dst)| Op::Endian { kind, bits, dst }),
+        1 => (r(), any::<u64>()).prop_map(|(dst, imm)| Op::LoadImm64 { dst, imm }),
+        1 => (any::<bool>(), r(), r(), any::<bool>(), any::<bool>(), r())
+            .prop_map(|(global, slot, op, fetch, is32, src)| Op::Atomic { global, slot, op, fetch, is32, src }),
+        1 => (any::<bool>(), r(), r(), r())
+            .prop_map(|(ctx, off, dst, size)| Op::SignedLoad { ctx, off, dst, size }),
         1 => (r(), r(), r()).prop_map(|(slot, src, size)| Op::StackStore { slot, src, size }),
         1 => (r(), r(), r()).prop_map(|(slot, dst, size)| Op::StackLoad { slot, dst, size }),
         1 => (r(), r(), r()).prop_map(|(off, src, size)| Op::CtxStore { off, src, size }),
@@ -181,6 +247,11 @@ fn pure_op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Immediates biased towards the interesting divisors.
+fn signed_imm() -> impl Strategy<Value = i32> {
+    prop_oneof![Just(0), Just(-1), Just(1), Just(i32::MIN), any::<i32>()]
+}
+
 fn call_op() -> impl Strategy<Value = Op> {
     let r = any::<u8>;
     prop_oneof![
@@ -188,7 +259,7 @@ fn call_op() -> impl Strategy<Value = Op> {
         1 => (r(), r(), r(), r()).prop_map(|(key, dst, src, off)| Op::MapLookup { key, dst, src, off }),
         1 => (r(), r()).prop_map(|(key, src)| Op::MapUpdate { key, src }),
         2 => r().prop_map(|idx| Op::TailCall { idx }),
-        2 => r().prop_map(|to| Op::Call { to }),
+        2 => (r(), r(), r()).prop_map(|(to, slot, arg)| Op::Call { to, slot, arg }),
     ]
 }
 
@@ -289,6 +360,14 @@ impl Renderer {
         for slot in 1..=(FRAME / 8) {
             self.line(format!("stdw [%r10-{}], {}", slot * 8, slot));
         }
+        if f > 0 {
+            // Subprograms get r2 = a pointer into the caller's frame and
+            // r3 = a caller value (see `Op::Call`): read and write through
+            // the pointer, so frame layouts must agree on what it reaches.
+            self.line("ldxdw %r9, [%r2+0]");
+            self.line("add %r7, %r3");
+            self.line("stxdw [%r2+0], %r8");
+        }
     }
 
     fn op(&mut self, op: &Op, f: usize) {
@@ -321,6 +400,87 @@ impl Renderer {
             Op::Neg { is64, dst } => {
                 let sfx = if is64 { "" } else { "32" };
                 self.line(format!("neg{sfx} %r{}", data(dst)));
+            }
+            Op::ShiftReg { is64, op, dst, src } => {
+                let name = SHIFT_OPS[op as usize % SHIFT_OPS.len()];
+                let (sfx, mask) = if is64 { ("", 63) } else { ("32", 31) };
+                self.line(format!("mov %r1, %r{}", data(src)));
+                self.line(format!("and %r1, {mask}"));
+                self.line(format!("{name}{sfx} %r{}, %r1", data(dst)));
+            }
+            Op::Signed {
+                is64,
+                rem,
+                dst,
+                src,
+                imm,
+            } => {
+                let name = if rem { "smod" } else { "sdiv" };
+                let sfx = if is64 { "" } else { "32" };
+                let src = match src {
+                    Some(s) => format!("%r{}", data(s)),
+                    None => imm.to_string(),
+                };
+                self.line(format!("{name}{sfx} %r{}, {src}", data(dst)));
+            }
+            Op::MovSx {
+                is64,
+                width,
+                dst,
+                src,
+            } => {
+                let width = if is64 {
+                    [8, 16, 32][width as usize % 3]
+                } else {
+                    [8, 16][width as usize % 2]
+                };
+                let sfx = if is64 { "64" } else { "32" };
+                self.line(format!(
+                    "movsx{width}{sfx} %r{}, %r{}",
+                    data(dst),
+                    data(src)
+                ));
+            }
+            Op::Endian { kind, bits, dst } => {
+                let kind = ["le", "be", "bswap"][kind as usize % 3];
+                let bits = [16, 32, 64][bits as usize % 3];
+                self.line(format!("{kind}{bits} %r{}", data(dst)));
+            }
+            Op::LoadImm64 { dst, imm } => {
+                self.line(format!("lddw %r{}, {imm:#x}", data(dst)));
+            }
+            Op::Atomic {
+                global,
+                slot,
+                op,
+                fetch,
+                is32,
+                src,
+            } => {
+                let name = ATOMIC_OPS[op as usize % ATOMIC_OPS.len()];
+                let fetch = if fetch { "fetch " } else { "" };
+                let sfx = if is32 { "32" } else { "" };
+                let mem = if global {
+                    self.line(format!("lddw %r1, map_value:{MAP_GLOBALS}+0"));
+                    format!("[%r1+{}]", 8 * (slot as u32 % (GLOBALS_SIZE / 8)))
+                } else {
+                    format!("[%r10-{}]", 8 * (1 + slot % DATA_SLOTS) as i32)
+                };
+                self.line(format!("lock {fetch}{name}{sfx} {mem}, %r{}", data(src)));
+            }
+            Op::SignedLoad {
+                ctx,
+                off,
+                dst,
+                size,
+            } => {
+                let (sz, n) = SIZES[size as usize % 3];
+                let mem = if ctx {
+                    format!("[%r6+{}]", (off as u32 % (CTX_SIZE as u32 / n)) * n)
+                } else {
+                    format!("[%r10-{}]", 8 * (1 + off % DATA_SLOTS) as i32)
+                };
+                self.line(format!("ldxs{sz} %r{}, {mem}", data(dst)));
             }
             Op::StackStore { slot, src, size } => {
                 let (sz, _) = SIZES[size as usize % 4];
@@ -400,11 +560,14 @@ impl Renderer {
                 // A failed tail call leaves r0 unspecified.
                 self.line(format!("mov %r0, {}", 100 + idx));
             }
-            Op::Call { to } => {
+            Op::Call { to, slot, arg } => {
                 let later = self.funcs - f - 1;
                 if later > 0 {
                     let target = f + 1 + to as usize % later;
                     self.line("mov %r1, %r6");
+                    self.line("mov %r2, %r10");
+                    self.line(format!("add %r2, -{}", 8 * (1 + slot % DATA_SLOTS) as i32));
+                    self.line(format!("mov %r3, %r{}", data(arg)));
                     self.line(format!("call local {}", func_name(self.p, target)));
                 }
             }
