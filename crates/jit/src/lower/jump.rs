@@ -107,7 +107,10 @@ pub fn lower_cond(
     src: Operand,
     off: i16,
 ) -> Result<(), JitError> {
-    let target = target(cx, off as i64)?;
+    let target = match cx.branch_to {
+        Some(label) => label,
+        None => target(cx, off as i64)?,
+    };
     if cond == Cond::Set {
         let b = match src {
             Operand::Reg(s) => bpf_reg(s),

@@ -73,6 +73,17 @@ pub fn live_out(insts: &[Inst], start: usize, end: usize) -> Vec<u16> {
     (start..end).map(|pc| out(&live_in, pc)).collect()
 }
 
+/// Registers `insts[pc]` reads (bit n = rn).
+pub fn reads(inst: &Inst) -> u16 {
+    reads_writes(inst).0
+}
+
+/// Registers live before `pc`.
+pub fn live_in(insts: &[Inst], live_out: &[u16], start: usize, pc: usize) -> u16 {
+    let (reads, writes) = reads_writes(&insts[pc]);
+    reads | (live_out[pc - start] & !writes)
+}
+
 /// Is `r` live after `pc`?
 pub fn is_live(live_out: &[u16], start: usize, pc: usize, r: Reg) -> bool {
     live_out[pc - start] & bit(r) != 0

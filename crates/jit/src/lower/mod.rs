@@ -12,6 +12,7 @@ mod known;
 mod live;
 mod mem;
 mod shadd;
+mod thread;
 mod zext;
 
 use crate::facts::ProgramFacts;
@@ -84,6 +85,9 @@ pub(crate) struct Cx<'p, 'a> {
     /// Set on the add that performs a preceding `lsh` (see [`shadd`]): the
     /// register to shift and the amount.
     pub fused_shift: Option<(Reg, u8)>,
+    /// Where a conditional jump goes instead of its BPF target (see
+    /// [`thread`]).
+    pub branch_to: Option<Label>,
 }
 
 impl Cx<'_, '_> {
@@ -232,67 +236,172 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         let dead_zext = zext::dead_zero_extensions(facts.insts, f.start, f.end);
         let known_in = known::analyze(facts.insts, f.start, f.end, &dead_zext);
         let targets = fuse::jump_targets(facts.insts, f.start, f.end);
-        let live_out = if opts.target.zba {
-            live::live_out(facts.insts, f.start, f.end)
-        } else {
-            Vec::new()
+        let live_out = live::live_out(facts.insts, f.start, f.end);
+        let threads = thread::threaded_jumps(facts.insts, f.start, f.end);
+        let body = Body {
+            func: i,
+            frame,
+            constants: &constants[i],
+            dead_zext: &dead_zext,
+            known_in: &known_in,
+            targets: &targets,
+            live_out: &live_out,
         };
-        let mut fused_first = None;
-        let mut pending_shift: Option<(shadd::PendingShift, Reg)> = None;
+        let dead_inline: Vec<usize> = threads
+            .iter()
+            .flat_map(|th| thread::dead_inline(facts.insts, th, f.start, f.end, &live_out))
+            .collect();
+        let mut state = Carried::default();
+        let mut stubs = Vec::new();
         for pc in f.start..f.end {
-            let fused_shift = match pending_shift {
-                Some((p, reg)) if p.add_pc == pc => {
-                    pending_shift = None;
-                    Some((reg, p.amount))
-                }
-                _ => None,
-            };
-            let mut cx = Cx {
-                dead_zext: &dead_zext,
-                constants: &constants[i],
-                known: known_in[pc - f.start],
-                fused_first: fused_first.take(),
-                fused_shift,
-                prog: &mut prog,
-                func: i,
-                frame,
-                pc,
-                out: vec![Item::Bind(Label::Pc(pc))],
-            };
-            let shift = if opts.target.zba {
-                shadd::fused_shift(facts.insts, pc, (f.start, f.end), &targets, &live_out)
-            } else {
-                None
-            };
-            if let Some(shift) = shift {
-                // The add at `shift.add_pc` shifts the lsh's first operand.
-                let Bpf::Alu { dst, .. } = facts.insts[pc] else {
-                    unreachable!("fused_shift matches an lsh")
-                };
-                let reg = cx.fused_first.take().unwrap_or(bpf_reg(dst));
-                pending_shift = Some((shift, reg));
-            } else {
-                match fuse::fused_mov_source(facts.insts, pc, f.end, &targets) {
-                    // The next instruction does this mov's work.
-                    Some(src) => fused_first = Some(bpf_reg(src)),
-                    None => lower_inst(&mut cx, &facts.insts[pc])?,
-                }
+            if dead_inline.contains(&pc) {
+                // Keeps the fusion state in step, drops the code.
+                body.lower_pc(&mut prog, &mut state, pc, None)?;
+                tag(Owner::Insn(pc), vec![Item::Bind(Label::Pc(pc))], &mut items);
+                continue;
             }
-            let out = cx.out;
+            if threads.iter().any(|th| th.repeat == pc) {
+                // Reached inline only when the first test failed: falls
+                // through (see `thread`).
+                tag(Owner::Insn(pc), vec![Item::Bind(Label::Pc(pc))], &mut items);
+                continue;
+            }
+            let Some(th) = threads.iter().find(|th| th.first == pc) else {
+                let out = body.lower_pc(&mut prog, &mut state, pc, None)?;
+                tag(Owner::Insn(pc), out, &mut items);
+                continue;
+            };
+            // The first test branches to an out-of-line copy of the shared
+            // code that ends with the repeated test's jump.
+            prog.next_local += 1;
+            let stub = Label::Local(prog.next_local);
+            let out = body.lower_pc(&mut prog, &mut state, pc, Some(stub))?;
             tag(Owner::Insn(pc), out, &mut items);
+            tag(Owner::Insn(pc), vec![Item::Bind(stub)], &mut stubs);
+            let mut copy_state = Carried::default();
+            for p in th.shared..th.repeat {
+                let mut out = body.lower_pc(&mut prog, &mut copy_state, p, None)?;
+                // Its label belongs to the inline copy.
+                out.retain(|item| *item != Item::Bind(Label::Pc(p)));
+                tag(Owner::Insn(p), out, &mut stubs);
+            }
+            let Bpf::Jump { off, .. } = facts.insts[th.repeat] else {
+                unreachable!("threaded_jumps ends at a jump")
+            };
+            let target = Label::Pc((th.repeat as i64 + 1 + off as i64) as usize);
+            tag(
+                Owner::Insn(th.repeat),
+                vec![Item::Jump { target }],
+                &mut stubs,
+            );
         }
         let mut epi = vec![Item::Bind(Label::Epilogue(i))];
         epi.extend(frame.epilogue());
+        // After the epilogue's `ret`: reached only by their branches.
+        let mut epi: Vec<Tagged> = epi
+            .into_iter()
+            .map(|item| Tagged {
+                owner: Owner::Epilogue(i),
+                item,
+            })
+            .collect();
+        epi.extend(stubs);
         if i + 1 < facts.functions.len() {
-            epi.push(Item::Align4);
+            epi.push(Tagged {
+                owner: Owner::Epilogue(i),
+                item: Item::Align4,
+            });
         }
-        tag(Owner::Epilogue(i), epi, &mut items);
+        items.extend(epi);
     }
     Ok(Lowered {
         items,
         pool: prog.pool,
         frames,
     })
+}
+
+/// What lowering one function's instructions needs besides the program.
+struct Body<'b> {
+    func: usize,
+    frame: &'b FrameLayout,
+    constants: &'b [(Reg, i64)],
+    dead_zext: &'b [bool],
+    known_in: &'b [[known::Known; 11]],
+    targets: &'b std::collections::HashSet<usize>,
+    /// Registers live after each pc (see [`live`]).
+    live_out: &'b [u16],
+}
+
+/// Fusion state carried from one instruction to the next.
+#[derive(Default)]
+struct Carried {
+    /// See [`Cx::fused_first`].
+    fused_first: Option<Reg>,
+    /// A shift some later add performs, with the register to shift.
+    pending_shift: Option<(shadd::PendingShift, Reg)>,
+}
+
+impl Body<'_> {
+    /// The items of BPF instruction `pc` (starting with its label); a
+    /// conditional jump goes to `branch_to` when given.
+    fn lower_pc(
+        &self,
+        prog: &mut Program,
+        state: &mut Carried,
+        pc: usize,
+        branch_to: Option<Label>,
+    ) -> Result<Vec<Item>, JitError> {
+        let facts = prog.facts;
+        let f = &facts.functions[self.func];
+        let fused_shift = match state.pending_shift {
+            Some((p, reg)) if p.add_pc == pc => {
+                state.pending_shift = None;
+                Some((reg, p.amount))
+            }
+            _ => None,
+        };
+        let zba = prog.opts.target.zba;
+        let mut cx = Cx {
+            dead_zext: self.dead_zext,
+            constants: self.constants,
+            known: self.known_in[pc - f.start],
+            fused_first: state.fused_first.take(),
+            fused_shift,
+            branch_to,
+            prog,
+            func: self.func,
+            frame: self.frame,
+            pc,
+            out: vec![Item::Bind(Label::Pc(pc))],
+        };
+        let shift = if zba {
+            shadd::fused_shift(
+                facts.insts,
+                pc,
+                (f.start, f.end),
+                self.targets,
+                self.live_out,
+            )
+        } else {
+            None
+        };
+        if let Some(shift) = shift {
+            // The add at `shift.add_pc` shifts the lsh's first operand.
+            let Bpf::Alu { dst, .. } = facts.insts[pc] else {
+                unreachable!("fused_shift matches an lsh")
+            };
+            let reg = cx.fused_first.take().unwrap_or(bpf_reg(dst));
+            state.pending_shift = Some((shift, reg));
+        } else {
+            match fuse::fused_mov_source(facts.insts, pc, f.end, self.targets) {
+                // The next instruction does this mov's work.
+                Some(src) => state.fused_first = Some(bpf_reg(src)),
+                None => lower_inst(&mut cx, &facts.insts[pc])?,
+            }
+        }
+        Ok(cx.out)
+    }
 }
 
 /// The fixed 12-byte header: patch-site nops and the 4-byte tcc init.

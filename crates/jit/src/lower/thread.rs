@@ -1,0 +1,201 @@
+//! Threading a conditional jump through a repeat of its own test.
+//!
+//! Compilers emit `if (c) x = y; z += 1; if (c) goto L;` as
+//!
+//! ```text
+//! j:  jlt32 r9, r5, +1   ; to t
+//!     mov r7, r6          ; F: only when the test failed
+//! t:  add r6, 1           ; T: on both paths
+//! k:  jlt32 r9, r5, L     ; the same test again
+//! ```
+//!
+//! Nothing between `j` and `k` writes the compared registers, so `k` goes
+//! the way `j` went. The taken edge of `j` goes to an out-of-line copy of
+//! `T` followed by `j L`; the inline path (F, T) then always falls through
+//! `k`, which emits nothing. The copy is placed after the function's
+//! epilogue (which ends in `ret`).
+//!
+//! Required: `t` lies after `j + 1`; F and T are straight-line code
+//! (ALU, loads, stores, `lddw`) writing neither compared register; no jump
+//! lands inside `j + 1 ..= k` except `j`'s own on `t`.
+
+use rvbpf_ebpf::inst::{Inst, Operand, Reg};
+
+/// A threaded pair of identical tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Threaded {
+    /// The first test.
+    pub first: usize,
+    /// Start of the code both paths run (`j`'s target).
+    pub shared: usize,
+    /// The repeated test, which ends the shared code.
+    pub repeat: usize,
+}
+
+fn writes(inst: &Inst) -> Option<Option<Reg>> {
+    match *inst {
+        Inst::Alu { dst, .. } | Inst::Endian { dst, .. } | Inst::Lddw { dst, .. } => {
+            Some(Some(dst))
+        }
+        Inst::Load { dst, .. } => Some(Some(dst)),
+        Inst::Store { .. } | Inst::LddwHigh => Some(None),
+        // Anything else ends straight-line code.
+        _ => None,
+    }
+}
+
+/// pcs of the shared code whose inline copy can be left out: ALU
+/// operations whose result nothing on the inline path (the rest of the
+/// shared code, then `repeat + 1` on) reads. The out-of-line copy keeps
+/// them.
+pub fn dead_inline(
+    insts: &[Inst],
+    th: &Threaded,
+    start: usize,
+    end: usize,
+    live_out: &[u16],
+) -> Vec<usize> {
+    let after = if th.repeat + 1 < end {
+        super::live::live_in(insts, live_out, start, th.repeat + 1)
+    } else {
+        0
+    };
+    (th.shared..th.repeat)
+        .filter(|&p| match insts[p] {
+            Inst::Alu { dst, .. } => {
+                let bit = 1u16 << dst.index();
+                let read_later =
+                    (p + 1..th.repeat).any(|q| super::live::reads(&insts[q]) & bit != 0);
+                !read_later && after & bit == 0
+            }
+            _ => false,
+        })
+        .collect()
+}
+
+/// Every threadable pair of the function `[start, end)`.
+pub fn threaded_jumps(insts: &[Inst], start: usize, end: usize) -> Vec<Threaded> {
+    let target_of = |pc: usize| match insts[pc] {
+        Inst::Ja { off, .. } => Some(pc as i64 + 1 + off as i64),
+        Inst::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
+        _ => None,
+    };
+    let mut found = Vec::new();
+    for j in start..end {
+        let Inst::Jump {
+            is32,
+            cond,
+            dst,
+            src,
+            ..
+        } = insts[j]
+        else {
+            continue;
+        };
+        let Some(t) = target_of(j) else { continue };
+        if t <= j as i64 + 1 || t >= end as i64 {
+            continue;
+        }
+        let t = t as usize;
+        let compared = |r: Reg| r == dst || matches!(src, Operand::Reg(s) if s == r);
+        // F and T: straight-line, not writing the compared registers.
+        let mut k = j + 1;
+        while k < end {
+            match writes(&insts[k]) {
+                Some(Some(r)) if compared(r) => break,
+                Some(_) => k += 1,
+                None => break,
+            }
+        }
+        if k >= end || k <= t {
+            continue;
+        }
+        let same_test = matches!(
+            insts[k],
+            Inst::Jump { is32: i, cond: c, dst: d, src: s, .. }
+                if i == is32 && c == cond && d == dst && s == src
+        );
+        // No other jump may land in j+1..=k.
+        let clean = (start..end).all(|p| match target_of(p) {
+            Some(x) if x > j as i64 && x <= k as i64 => p == j && x == t as i64,
+            _ => true,
+        });
+        let repeat_target = match insts[k] {
+            Inst::Jump { off, .. } => k as i64 + 1 + off as i64,
+            _ => -1,
+        };
+        let in_function = (start as i64..end as i64).contains(&repeat_target);
+        // Threads never overlap: a first test that repeats an earlier one
+        // stays a plain jump.
+        let overlaps = found.iter().any(|th: &Threaded| th.repeat >= j);
+        if same_test && clean && in_function && !overlaps {
+            found.push(Threaded {
+                first: j,
+                shared: t,
+                repeat: k,
+            });
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rvbpf_ebpf::asm::assemble;
+
+    fn threads(src: &str) -> Vec<Threaded> {
+        let insts = assemble(src).unwrap();
+        threaded_jumps(&insts, 0, insts.len())
+    }
+
+    #[test]
+    fn repeated_test_over_untouched_operands_is_threaded() {
+        let src =
+            "jlt32 %r9, %r5, +1\nmov %r7, %r6\nadd %r6, 1\njlt32 %r9, %r5, +1\nmov %r0, 1\nexit";
+        assert_eq!(
+            threads(src),
+            [Threaded {
+                first: 0,
+                shared: 2,
+                repeat: 3
+            }]
+        );
+    }
+
+    #[test]
+    fn written_operand_other_test_or_extra_jump_in_is_not() {
+        // r9 changes in the shared code.
+        assert!(threads(
+            "jlt %r9, %r5, +1\nmov %r7, %r6\nadd %r9, 1\njlt %r9, %r5, +1\nmov %r0, 1\nexit"
+        )
+        .is_empty());
+        // A different test.
+        assert!(threads(
+            "jlt %r9, %r5, +1\nmov %r7, %r6\nadd %r6, 1\njle %r9, %r5, +1\nmov %r0, 1\nexit"
+        )
+        .is_empty());
+        // The 32-bit and 64-bit tests differ.
+        assert!(threads(
+            "jlt %r9, %r5, +1\nmov %r7, %r6\nadd %r6, 1\njlt32 %r9, %r5, +1\nmov %r0, 1\nexit"
+        )
+        .is_empty());
+        // Another jump lands on the shared code.
+        assert!(threads("ja +0\njlt %r9, %r5, +1\nmov %r7, %r6\nadd %r6, 1\njlt %r9, %r5, +1\nmov %r0, 1\nja -6\nexit").len() == 1);
+        assert!(threads(
+            "jlt %r9, %r5, +1\nmov %r7, %r6\nadd %r6, 1\njlt %r9, %r5, +1\nmov %r0, 1\nja -4\nexit"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn shared_code_overwritten_after_the_inline_fall_through_is_dead_there() {
+        let src = "jlt %r9, %r5, +1\nmov %r7, %r6\nadd %r6, 1\nadd %r1, 2\njlt %r9, %r5, +2\nmov %r6, %r8\nmov %r0, %r1\nexit";
+        let insts = assemble(src).unwrap();
+        let n = insts.len();
+        let th = threaded_jumps(&insts, 0, n)[0];
+        let live = super::super::live::live_out(&insts, 0, n);
+        // r6 (pc 2) is overwritten at pc 5; r1 (pc 3) is read at pc 6.
+        assert_eq!(dead_inline(&insts, &th, 0, n, &live), [2]);
+    }
+}
