@@ -1,6 +1,13 @@
 //! Per-BPF-instruction lowering into [`Item`]s. Laid out in the
 //! interpreter's op-class order: alu ([`alu`]), memory ([`mem`]), jumps
 //! ([`jump`]), calls ([`call`]).
+//!
+//! A few rewrites span instructions, each justified by an analysis done
+//! before lowering: a `mov` absorbed by the next ALU op ([`fuse`]), an
+//! `lsh` absorbed by a later add as Zba `shNadd` ([`shadd`], needs
+//! [`live`]), a `ja` past a mov its path already did
+//! ([`jump::ja_target`]), and a conditional jump threaded through a repeat
+//! of its own test ([`thread`]).
 
 mod alu;
 mod call;
