@@ -77,6 +77,11 @@ fn check_spec(spec: &gen::Spec, cov: &mut Coverage) -> Result<(), TestCaseError>
         // re-entering a program through tail calls from a subprogram) are
         // compared like results.
         cov.errors += u64::from(c.interp.result.is_err());
+        prop_assert_eq!(
+            c.compared,
+            Engine::all().len() - 1,
+            "a JIT engine was skipped"
+        );
         if let Some(s) = c.interp_stats {
             cov.runs += 1;
             cov.tail_calls += s.tail_calls;
@@ -208,6 +213,7 @@ fn subprogram_tail_calls_twice_from_the_entry() {
     vm.prog_array_set(table, 0, leaf).unwrap();
     let c = run_all(&mut vm, o, entry, &ctx);
     assert!(c.disagreements.is_empty(), "{:#?}", c.disagreements);
+    assert_eq!(c.compared, 12);
     let out = c.interp;
     assert_eq!(out.result, Ok(7007));
     assert_eq!(out.ctx[0], 7);
@@ -225,6 +231,7 @@ fn subprogram_tail_calls_twice_from_the_entry() {
     vm.map_delete(table, &0u32.to_le_bytes()).unwrap();
     let c = run_all(&mut vm, o, entry, &ctx);
     assert!(c.disagreements.is_empty(), "{:#?}", c.disagreements);
+    assert_eq!(c.compared, 12);
     let out = c.interp;
     assert_eq!(out.result, Ok(100_100));
     assert_eq!(out.ctx[0], 5);
@@ -248,6 +255,7 @@ fn subprogram_tail_calls_twice_from_the_entry() {
     vm.prog_array_set(table, 0, entry).unwrap();
     let c = run_all(&mut vm, o, entry, &ctx);
     assert!(c.disagreements.is_empty(), "{:#?}", c.disagreements);
+    assert_eq!(c.compared, 12);
     let out = c.interp;
     // g0: 2 + 34 instances; g1: 4 + 34 * 2 sub() calls.
     assert_eq!(
@@ -264,7 +272,6 @@ fn subprogram_tail_calls_twice_from_the_entry() {
         expected = expected.wrapping_mul(1000).wrapping_add(100);
     }
     assert_eq!(out.result, Ok(expected));
-    assert!(Engine::all().len() == 13);
 }
 
 #[test]
@@ -296,4 +303,41 @@ fn call_depth_through_tail_calls_matches_linux() {
     assert_eq!(c.interp.result, Ok(103));
     assert_eq!(c.interp.tail_calls, Some(33));
     assert!(c.disagreements.is_empty(), "{:#?}", c.disagreements);
+    assert_eq!(c.compared, 12);
+}
+
+#[test]
+fn map_helpers_with_null_checks() {
+    // update(arr, 1, {0x1234, 0x5678}) returns 0; lookup(arr, 4) is out of
+    // range, so NULL (r8 = 1000, not 2000); lookup(arr, 1) finds the value,
+    // whose second u64 (0x5678 = 22136) goes to ctx[0..8] and into r0:
+    // 0 + 1000 + 22136 = 23136.
+    let asm = "mov %r6, %r1\n\
+        stw [%r10-4], 1\nstdw [%r10-24], 0x1234\nstdw [%r10-16], 0x5678\n\
+        lddw %r1, map:1\nmov %r2, %r10\nadd %r2, -4\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 0\n\
+        call 2\nmov %r7, %r0\n\
+        stw [%r10-4], 4\nlddw %r1, map:1\nmov %r2, %r10\nadd %r2, -4\ncall 1\n\
+        mov %r8, 1000\njeq %r0, 0, +1\nmov %r8, 2000\n\
+        stw [%r10-4], 1\nlddw %r1, map:1\nmov %r2, %r10\nadd %r2, -4\ncall 1\n\
+        mov %r9, 0\njeq %r0, 0, +2\nldxdw %r9, [%r0+8]\nstxdw [%r6+0], %r9\n\
+        mov %r0, %r7\nadd %r0, %r8\nadd %r0, %r9\nexit";
+    let obj = Object {
+        name: "maps".into(),
+        programs: vec![raw_program("prog0", asm)],
+        maps: standard_maps(),
+        kfuncs: vec![],
+    };
+    let mut vm = Vm::new();
+    let o = vm.load_object(obj).unwrap_or_else(|e| panic!("{e}"));
+    let p = vm.program(o, "prog0").unwrap();
+    let c = run_all(&mut vm, o, p, &Ctx::raw(vec![0xff; CTX_SIZE]));
+    assert!(c.disagreements.is_empty(), "{:#?}", c.disagreements);
+    assert_eq!(c.compared, 12);
+    assert_eq!(c.interp.result, Ok(23_136));
+    assert_eq!(&c.interp.ctx[..9], &[0x78, 0x56, 0, 0, 0, 0, 0, 0, 0xff]);
+    let mut value = vec![0x34, 0x12, 0, 0, 0, 0, 0, 0, 0x78, 0x56];
+    value.resize(16, 0);
+    assert_eq!(c.interp.array[1], Some(value));
+    assert_eq!(c.interp.array[0], Some(vec![0; 16]));
+    assert_eq!(c.interp.helper_calls, Some(3));
 }

@@ -156,6 +156,9 @@ pub struct Comparison {
     pub interp_stats: Option<Stats>,
     /// Every engine that disagreed with the interpreter.
     pub disagreements: Vec<Disagreement>,
+    /// JIT engines actually compared (those reporting `EngineUnavailable`
+    /// are skipped; generated programs should never be).
+    pub compared: usize,
 }
 
 /// Runs `prog` on every engine from the VM's current state and compares
@@ -178,6 +181,7 @@ pub fn run_all(vm: &mut Vm, o: ObjectId, prog: ProgId, ctx: &Ctx) -> Comparison 
     let interp = observe(vm, o, arr, &r);
     let interp_stats = r.as_ref().ok().map(|out| out.stats);
     let interp_end = vm.snapshot();
+    let compared = others.len();
     let mut bad = Vec::new();
     for (engine, other, end) in others {
         let same = other == interp;
@@ -195,5 +199,6 @@ pub fn run_all(vm: &mut Vm, o: ObjectId, prog: ProgId, ctx: &Ctx) -> Comparison 
         interp,
         interp_stats,
         disagreements: bad,
+        compared,
     }
 }
