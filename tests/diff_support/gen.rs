@@ -32,11 +32,14 @@ pub const ARRAY_VALUE_SIZE: u32 = 16;
 pub const GLOBALS_SIZE: u32 = 64;
 /// Bytes of the raw ctx every run gets.
 pub const CTX_SIZE: usize = 64;
-/// Stack bytes each function uses: 8 data slots, a map key and a map value.
-pub const FRAME: i32 = 80;
+/// Stack bytes each function uses: 8 data slots, a map key, a map value and
+/// a loop counter.
+pub const FRAME: i32 = 88;
 const DATA_SLOTS: u8 = 8;
 const KEY_SLOT: i32 = -72;
 const VALUE_SLOT: i32 = -80;
+/// Counter of loops whose body calls (r5 would not survive the call).
+const LOOP_SLOT: i32 = -88;
 
 /// Registers holding data values (always initialised).
 const DATA_REGS: [u8; 4] = [0, 7, 8, 9];
@@ -178,6 +181,12 @@ pub enum Op {
         bound: u8,
         body: Vec<Op>,
     },
+    /// `for [r10-88] in 0..bound { body }`: the counter lives on the stack,
+    /// so the body may call (helpers, bpf2bpf, tail calls).
+    CallLoop {
+        bound: u8,
+        body: Vec<Op>,
+    },
     /// `if !(a cond b) { body }` as a forward conditional jump.
     Skip {
         cond: u8,
@@ -201,6 +210,7 @@ impl Op {
                 | Op::TailCall { .. }
                 | Op::Call { .. }
                 | Op::Loop { .. }
+                | Op::CallLoop { .. }
                 | Op::Skip { .. }
         )
     }
@@ -273,6 +283,8 @@ fn op() -> impl Strategy<Value = Op> {
         8 => leaf_op(),
         1 => (r(), prop::collection::vec(pure_op(), 1..5))
             .prop_map(|(bound, body)| Op::Loop { bound, body }),
+        1 => (r(), prop::collection::vec(leaf_op(), 1..4))
+            .prop_map(|(bound, body)| Op::CallLoop { bound, body }),
         1 => (r(), any::<bool>(), r(), prop::option::of(r()), any::<i32>(),
               prop::collection::vec(leaf_op(), 1..4))
             .prop_map(|(cond, is32, a, b, imm, body)| Op::Skip { cond, is32, a, b, imm, body }),
@@ -580,6 +592,18 @@ impl Renderer {
                 }
                 self.line("add %r5, 1");
                 self.line(format!("jlt %r5, {}, {head}", 1 + bound % 4));
+            }
+            Op::CallLoop { bound, ref body } => {
+                let head = self.label();
+                self.line(format!("stdw [%r10{LOOP_SLOT}], 0"));
+                self.line(format!("{head}:"));
+                for op in body {
+                    self.op(op, f);
+                }
+                self.line(format!("ldxdw %r1, [%r10{LOOP_SLOT}]"));
+                self.line("add %r1, 1");
+                self.line(format!("stxdw [%r10{LOOP_SLOT}], %r1"));
+                self.line(format!("jlt %r1, {}, {head}", 1 + bound % 3));
             }
             Op::Skip {
                 cond,
