@@ -304,6 +304,14 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         }
         let mut epi = vec![Item::Bind(Label::Epilogue(i))];
         epi.extend(frame.epilogue());
+        if !returns_in_a0(facts, i) {
+            // Only bpf2bpf callers (which read a5) and trampolines (which
+            // also read a5) return here.
+            let copy = Item::Fixed(Inst::mv(Reg::A0, Reg::A5));
+            if let Some(at) = epi.iter().rposition(|item| *item == copy) {
+                epi.remove(at);
+            }
+        }
         // After the epilogue's `ret`: reached only by their branches.
         let mut epi: Vec<Tagged> = epi
             .into_iter()
@@ -409,6 +417,25 @@ impl Body<'_> {
         }
         Ok(cx.out)
     }
+}
+
+/// Must function `func` also return R0 in a0 (native calling convention)?
+/// The entry function must: the runtime and tail-call chains enter it
+/// natively. So must any function whose address is taken (`lddw` of a
+/// function: callbacks run by helpers, `callx`). A function reached only
+/// by `call local` returns to BPF code, which reads R0 from a5.
+fn returns_in_a0(facts: &ProgramFacts, func: usize) -> bool {
+    if func == 0 {
+        return true;
+    }
+    let start = facts.functions[func].start;
+    facts.insts.iter().enumerate().any(|(pc, inst)| match *inst {
+        Bpf::Lddw {
+            kind: LddwKind::Func { offset },
+            ..
+        } => pc as i64 + 1 + offset as i64 == start as i64,
+        _ => false,
+    })
 }
 
 /// The fixed 12-byte header: patch-site nops and the 4-byte tcc init.
