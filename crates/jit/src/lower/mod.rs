@@ -429,13 +429,17 @@ fn returns_in_a0(facts: &ProgramFacts, func: usize) -> bool {
         return true;
     }
     let start = facts.functions[func].start;
-    facts.insts.iter().enumerate().any(|(pc, inst)| match *inst {
-        Bpf::Lddw {
-            kind: LddwKind::Func { offset },
-            ..
-        } => pc as i64 + 1 + offset as i64 == start as i64,
-        _ => false,
-    })
+    facts
+        .insts
+        .iter()
+        .enumerate()
+        .any(|(pc, inst)| match *inst {
+            Bpf::Lddw {
+                kind: LddwKind::Func { offset },
+                ..
+            } => pc as i64 + 1 + offset as i64 == start as i64,
+            _ => false,
+        })
 }
 
 /// The fixed 12-byte header: patch-site nops and the 4-byte tcc init.
