@@ -47,17 +47,6 @@ struct Coverage {
     budget_spent: u64,
     /// Runs the interpreter ended with a runtime error.
     errors: u64,
-    /// Runs not compared because of the known call-depth divergence.
-    call_depth_divergences: u64,
-}
-
-/// Known disagreement (see `call_depth_through_tail_calls_matches_linux`):
-/// the interpreter stops at 64 live frames, which a subprogram that
-/// tail-calls back into a program calling subprograms exceeds, while the
-/// JIT, like Linux, has no runtime frame limit. Such runs are counted, not
-/// compared, so the rest of the random programs still are.
-fn is_known_call_depth_divergence(interp: &Result<u64, String>) -> bool {
-    matches!(interp, Err(e) if e.contains("call depth"))
 }
 
 /// Every case: load (the generator makes only valid programs, so a
@@ -88,10 +77,6 @@ fn check_spec(spec: &gen::Spec, cov: &mut Coverage) -> Result<(), TestCaseError>
             cov.bpf2bpf_calls += s.bpf2bpf_calls;
             cov.helper_calls += s.helper_calls;
             cov.budget_spent += u64::from(s.tail_calls == 33);
-        }
-        if is_known_call_depth_divergence(&c.interp.result) {
-            cov.call_depth_divergences += 1;
-            continue;
         }
         if let Some(d) = c.disagreements.first() {
             let texts = diff_support::build_object(spec).1;
@@ -275,7 +260,6 @@ fn subprogram_tail_calls_twice_from_the_entry() {
 }
 
 #[test]
-#[ignore = "engines disagree: the interpreter fails with CallDepth (64 frames) where the JIT, like Linux, runs to completion"]
 fn call_depth_through_tail_calls_matches_linux() {
     // prog0 { sub1() }  sub1 { sub2() }  sub2 { tail_call(slot 0 = prog0); return 103 }
     // Each successful tail call replaces only sub2's frame, so prog0's and

@@ -67,7 +67,16 @@ use crate::memory::STACK_TOP;
 use crate::vm::{LoadedProg, Machine, Outcome, ProgId, RunError, Stats, Vm, MAX_TAIL_CALLS};
 
 /// Most frames (bpf2bpf calls plus trampoline activations) alive at once.
-pub const MAX_FRAMES: usize = 64;
+///
+/// Verified programs stay below this by construction, so hitting it means a
+/// broken invariant, not a program error: one program's call chain is at
+/// most `verifier::MAX_FRAMES` (8) deep; a tail call replaces only the
+/// current frame, so each of the 33 successful tail calls can stack a new
+/// chain on the live callers (Linux has no run-time frame limit either);
+/// a trampoline activation can sit beside every frame, and a tracer runs a
+/// chain of the same bound of its own (tracers are never traced).
+pub const MAX_FRAMES: usize =
+    2 * 2 * rvbpf_ebpf::verifier::MAX_FRAMES * (MAX_TAIL_CALLS as usize + 1);
 
 /// One top-level run's interpreter state.
 pub(crate) struct Interp<'a> {

@@ -20,7 +20,7 @@
 //!                         │                          │  a map "handle" points here
 //!  0x0000_0000_4000_0000  ├──────────────────────────┤
 //!                         │ STACK (grows down)       │  frames, innermost lowest
-//!  0x0000_0000_4001_0000  ├──────────────────────────┤  (STACK_SIZE = 64 KiB)
+//!  0x0000_0000_4004_0000  ├──────────────────────────┤  (STACK_SIZE = 256 KiB)
 //!                         │ unmapped                 │
 //!  0x0000_0001_0000_0000  ├──────────────────────────┤
 //!                         │ MAP 0 values             │  map i at MAPS_BASE + i*MAP_STRIDE
@@ -56,7 +56,10 @@ pub const MAP_DESC_SIZE: u64 = 32;
 /// Lowest address of the stack region.
 pub const STACK_BASE: u64 = 0x4000_0000;
 /// Size of the whole stack region (all frames of one run, tracers included).
-pub const STACK_SIZE: usize = 64 * 1024;
+/// Live frames pile up through tail calls made from subprograms: about
+/// 34 chains x 512 bytes of BPF stack, twice with a tracer's own chains,
+/// plus the JIT's saved registers per frame.
+pub const STACK_SIZE: usize = 256 * 1024;
 /// One past the highest stack byte: r10 of the outermost frame.
 pub const STACK_TOP: u64 = STACK_BASE + STACK_SIZE as u64;
 /// Base of map value storage.
