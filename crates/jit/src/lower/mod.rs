@@ -254,26 +254,33 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
             targets: &targets,
             live_out: &live_out,
         };
-        let dead_inline: Vec<usize> = threads
-            .iter()
-            .flat_map(|th| thread::dead_inline(facts.insts, th, f.start, f.end, &live_out))
-            .collect();
+        // Per-pc roles (indexed from `f.start`), looked up in O(1).
+        let mut dead_inline = vec![false; f.end - f.start];
+        let mut is_repeat = vec![false; f.end - f.start];
+        let mut thread_at: Vec<Option<&thread::Threaded>> = vec![None; f.end - f.start];
+        for th in &threads {
+            for p in thread::dead_inline(facts.insts, th, f.start, f.end, &live_out) {
+                dead_inline[p - f.start] = true;
+            }
+            is_repeat[th.repeat - f.start] = true;
+            thread_at[th.first - f.start] = Some(th);
+        }
         let mut state = Carried::default();
         let mut stubs = Vec::new();
         for pc in f.start..f.end {
-            if dead_inline.contains(&pc) {
+            if dead_inline[pc - f.start] {
                 // Keeps the fusion state in step, drops the code.
                 body.lower_pc(&mut prog, &mut state, pc, None)?;
                 tag(Owner::Insn(pc), vec![Item::Bind(Label::Pc(pc))], &mut items);
                 continue;
             }
-            if threads.iter().any(|th| th.repeat == pc) {
+            if is_repeat[pc - f.start] {
                 // Reached inline only when the first test failed: falls
                 // through (see `thread`).
                 tag(Owner::Insn(pc), vec![Item::Bind(Label::Pc(pc))], &mut items);
                 continue;
             }
-            let Some(th) = threads.iter().find(|th| th.first == pc) else {
+            let Some(th) = thread_at[pc - f.start] else {
                 let out = body.lower_pc(&mut prog, &mut state, pc, None)?;
                 tag(Owner::Insn(pc), out, &mut items);
                 continue;

@@ -80,7 +80,20 @@ pub fn threaded_jumps(insts: &[Inst], start: usize, end: usize) -> Vec<Threaded>
         Inst::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
         _ => None,
     };
-    let mut found = Vec::new();
+    // landings_before[x - start]: jumps of the function landing on a pc in
+    // `start..x`, so "how many jumps land in a..=b" is one subtraction.
+    let mut landings_before = vec![0u32; end - start + 1];
+    for pc in start..end {
+        if let Some(x) = target_of(pc) {
+            if (start as i64..end as i64).contains(&x) {
+                landings_before[x as usize - start + 1] += 1;
+            }
+        }
+    }
+    for i in 1..landings_before.len() {
+        landings_before[i] += landings_before[i - 1];
+    }
+    let mut found: Vec<Threaded> = Vec::new();
     for j in start..end {
         let Inst::Jump {
             is32,
@@ -92,6 +105,12 @@ pub fn threaded_jumps(insts: &[Inst], start: usize, end: usize) -> Vec<Threaded>
         else {
             continue;
         };
+        // Threads never overlap: a first test that repeats an earlier one
+        // stays a plain jump. Repeats grow with `first`, so the last one
+        // found is the only one that can reach `j`.
+        if found.last().is_some_and(|th| th.repeat >= j) {
+            continue;
+        }
         let Some(t) = target_of(j) else { continue };
         if t <= j as i64 + 1 || t >= end as i64 {
             continue;
@@ -110,25 +129,27 @@ pub fn threaded_jumps(insts: &[Inst], start: usize, end: usize) -> Vec<Threaded>
         if k >= end || k <= t {
             continue;
         }
-        let same_test = matches!(
-            insts[k],
-            Inst::Jump { is32: i, cond: c, dst: d, src: s, .. }
-                if i == is32 && c == cond && d == dst && s == src
-        );
-        // No other jump may land in j+1..=k.
-        let clean = (start..end).all(|p| match target_of(p) {
-            Some(x) if x > j as i64 && x <= k as i64 => p == j && x == t as i64,
-            _ => true,
-        });
-        let repeat_target = match insts[k] {
-            Inst::Jump { off, .. } => k as i64 + 1 + off as i64,
-            _ => -1,
+        let Inst::Jump {
+            is32: i,
+            cond: c,
+            dst: d,
+            src: s,
+            off,
+        } = insts[k]
+        else {
+            continue;
         };
-        let in_function = (start as i64..end as i64).contains(&repeat_target);
-        // Threads never overlap: a first test that repeats an earlier one
-        // stays a plain jump.
-        let overlaps = found.iter().any(|th: &Threaded| th.repeat >= j);
-        if same_test && clean && in_function && !overlaps {
+        if i != is32 || c != cond || d != dst || s != src {
+            continue;
+        }
+        let repeat_target = k as i64 + 1 + off as i64;
+        if !(start as i64..end as i64).contains(&repeat_target) {
+            continue;
+        }
+        // No other jump may land in j+1..=k: `j`'s own landing on `t`
+        // (inside that range) must be the only one.
+        let landings = landings_before[k + 1 - start] - landings_before[j + 1 - start];
+        if landings == 1 {
             found.push(Threaded {
                 first: j,
                 shared: t,
