@@ -49,23 +49,50 @@ impl Known {
     };
 }
 
-/// All facts, the start value of the fixpoint iteration.
-const TOP: Known = Known {
-    zext: true,
-    sext: true,
-};
+/// Facts about all eleven registers, packed: bit n of each mask is rn.
+/// Meeting is a bitwise AND; comparing is two integer compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Packed {
+    zext: u16,
+    sext: u16,
+}
 
-impl Known {
-    fn meet(self, other: Known) -> Known {
+impl Packed {
+    /// Every fact for every register, the start value of the fixpoint.
+    const TOP: Packed = Packed {
+        zext: 0x7ff,
+        sext: 0x7ff,
+    };
+    /// Nothing known.
+    const NONE: Packed = Packed { zext: 0, sext: 0 };
+
+    fn get(self, r: usize) -> Known {
         Known {
-            zext: self.zext && other.zext,
-            sext: self.sext && other.sext,
+            zext: self.zext >> r & 1 != 0,
+            sext: self.sext >> r & 1 != 0,
         }
+    }
+
+    fn set(&mut self, r: usize, k: Known) {
+        let bit = 1u16 << r;
+        self.zext = (self.zext & !bit) | if k.zext { bit } else { 0 };
+        self.sext = (self.sext & !bit) | if k.sext { bit } else { 0 };
+    }
+
+    fn meet(self, other: Packed) -> Packed {
+        Packed {
+            zext: self.zext & other.zext,
+            sext: self.sext & other.sext,
+        }
+    }
+
+    fn unpack(self) -> [Known; 11] {
+        std::array::from_fn(|r| self.get(r))
     }
 }
 
 /// What is known of the register `inst` writes, given the facts before it.
-fn result(inst: &Inst, before: &[Known; 11], zext_dead: bool) -> Option<Known> {
+fn result(inst: &Inst, before: Packed, zext_dead: bool) -> Option<Known> {
     match *inst {
         Inst::Alu {
             is64: false,
@@ -87,7 +114,7 @@ fn result(inst: &Inst, before: &[Known; 11], zext_dead: bool) -> Option<Known> {
             src,
             ..
         } => match (op, src) {
-            (AluOp::Mov, Operand::Reg(s)) => Some(before[s.index()]),
+            (AluOp::Mov, Operand::Reg(s)) => Some(before.get(s.index())),
             (AluOp::Mov, Operand::Imm(i)) => Some(Known::of_value(i as i64)),
             (AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32, _) => Some(Known::SEXT),
             (AluOp::And, Operand::Imm(i)) if i >= 0 => Some(Known::of_value(i as i64)),
@@ -126,39 +153,46 @@ fn result_reg(inst: &Inst) -> Option<usize> {
 }
 
 /// Facts after `inst` given the facts before it.
-fn transfer(inst: &Inst, before: &[Known; 11], zext_dead: bool) -> [Known; 11] {
-    let mut after = *before;
+fn transfer(inst: &Inst, before: Packed, zext_dead: bool) -> Packed {
     let written = writes(inst);
-    for (r, k) in after.iter_mut().enumerate() {
-        if written & (1 << r) != 0 {
-            *k = Known::default();
-        }
-    }
+    let mut after = Packed {
+        zext: before.zext & !written,
+        sext: before.sext & !written,
+    };
     if let (Some(r), Some(k)) = (result_reg(inst), result(inst, before, zext_dead)) {
-        after[r] = k;
+        after.set(r, k);
     }
     after
 }
 
 /// Facts before every pc of `[start, end)` (indexed from `start`).
 /// `zext_dead` comes from [`super::zext::dead_zero_extensions`].
+///
+/// Round-robin iteration in pc order: a pass propagates along every
+/// forward edge at once, so only a change across a backward edge (a loop)
+/// needs another pass. The transfer is monotone, so this reaches the same
+/// greatest fixpoint as any worklist order.
 pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> Vec<[Known; 11]> {
-    let mut input = vec![[TOP; 11]; end - start];
+    let mut input = vec![Packed::TOP; end - start];
     // Nothing is known on entry.
-    input[0] = [Known::default(); 11];
-    let mut work: Vec<usize> = (start..end).collect();
-    while let Some(pc) = work.pop() {
-        let out = transfer(&insts[pc], &input[pc - start], zext_dead[pc - start]);
-        for s in super::cfg::successors(insts, pc, end) {
-            let slot = &mut input[s - start];
-            let met: [Known; 11] = std::array::from_fn(|r| slot[r].meet(out[r]));
-            if met != *slot {
-                *slot = met;
-                work.push(s);
+    input[0] = Packed::NONE;
+    let mut again = true;
+    while again {
+        again = false;
+        for pc in start..end {
+            let out = transfer(&insts[pc], input[pc - start], zext_dead[pc - start]);
+            for s in super::cfg::successors(insts, pc, end) {
+                let slot = &mut input[s - start];
+                let met = slot.meet(out);
+                if met != *slot {
+                    *slot = met;
+                    // A later pc is visited later in this pass.
+                    again |= s <= pc;
+                }
             }
         }
     }
-    input
+    input.into_iter().map(Packed::unpack).collect()
 }
 
 /// Registers `inst` may write (bit n = rn), calls clobbering r0..r5.
