@@ -14,6 +14,7 @@
 use super::MAX_INLINE_CONSTANT;
 use rvbpf_ebpf::inst::{AluOp, Inst, LddwKind, Operand};
 use rvbpf_rv64::{load_imm, Imm12, Reg};
+use std::collections::HashMap;
 
 /// Registers available for constants, in allocation order.
 pub const CONSTANT_REGS: [Reg; 5] = [Reg::S7, Reg::S8, Reg::S9, Reg::S10, Reg::S11];
@@ -69,8 +70,9 @@ fn cost(v: i64) -> u32 {
 /// The constants of function `[start, end)` worth a register, best first
 /// (at most `CONSTANT_REGS.len()`).
 pub fn hoisted_constants(insts: &[Inst], start: usize, end: usize) -> Vec<i64> {
-    // Loop bodies: [target, pc] of every backward jump.
-    let mut in_loop = vec![false; end - start];
+    // Loop bodies: [target, pc] of every backward jump, marked with a
+    // difference array (+1 at the target, -1 after the jump).
+    let mut loop_delta = vec![0i32; end - start + 1];
     for pc in start..end {
         let off = match insts[pc] {
             Inst::Ja { off, .. } => off as i64,
@@ -79,22 +81,22 @@ pub fn hoisted_constants(insts: &[Inst], start: usize, end: usize) -> Vec<i64> {
         };
         let target = pc as i64 + 1 + off;
         if target <= pc as i64 && target >= start as i64 {
-            for flag in &mut in_loop[target as usize - start..=pc - start] {
-                *flag = true;
-            }
+            loop_delta[target as usize - start] += 1;
+            loop_delta[pc + 1 - start] -= 1;
         }
     }
-    let mut savings: Vec<(i64, u32)> = Vec::new();
+    // Weighted uses per distinct value; the build cost is per value, so it
+    // multiplies once at the end.
+    let mut uses: HashMap<i64, u32> = HashMap::new();
+    let mut loops_open = 0;
     for pc in start..end {
+        loops_open += loop_delta[pc - start];
         let Some(v) = operand_constant(&insts[pc]) else {
             continue;
         };
-        let w = cost(v) * if in_loop[pc - start] { LOOP_WEIGHT } else { 1 };
-        match savings.iter_mut().find(|(k, _)| *k == v) {
-            Some(entry) => entry.1 += w,
-            None => savings.push((v, w)),
-        }
+        *uses.entry(v).or_default() += if loops_open > 0 { LOOP_WEIGHT } else { 1 };
     }
+    let mut savings: Vec<(i64, u32)> = uses.into_iter().map(|(v, n)| (v, cost(v) * n)).collect();
     // Best saving first; ties by value so the choice is deterministic.
     savings.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     savings
