@@ -16,12 +16,12 @@
 use crate::facts::ProgramFacts;
 use crate::image::{FunctionEntry, Image, PoolEntry, Reloc, Span};
 use crate::items::{Item, Label, Tagged};
+use crate::label_map::LabelMap;
 use crate::lower::Lowered;
 use crate::{JitError, JitOptions, TAIL_CALL_ENTRY_OFFSET};
 use rvbpf_rv64::{
     compress, encode, split_hi_lo, BranchOffset, Imm12, Inst, JumpOffset, LoadOp, Reg, Target,
 };
-use std::collections::HashMap;
 
 /// Register clobbered by far branches/jumps (never live across a label).
 const FAR_SCRATCH: Reg = Reg::T3;
@@ -59,20 +59,54 @@ impl Piece {
     }
 }
 
+/// The instructions of one expanded item (at most three), without a heap
+/// allocation: expansion runs for every relaxable item in every layout
+/// round.
+#[derive(Clone, Copy, Debug)]
+struct Pieces {
+    buf: [Piece; 3],
+    len: usize,
+}
+
+impl Pieces {
+    fn new(pieces: &[Piece]) -> Pieces {
+        let mut p = Pieces {
+            buf: [Piece::word(Inst::NOP); 3],
+            len: 0,
+        };
+        for &piece in pieces {
+            p.push(piece);
+        }
+        p
+    }
+
+    fn push(&mut self, piece: Piece) {
+        self.buf[self.len] = piece;
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for Pieces {
+    type Target = [Piece];
+
+    fn deref(&self) -> &[Piece] {
+        &self.buf[..self.len]
+    }
+}
+
 /// The current form does not reach its target.
 struct OutOfRange;
 
 /// Where things are, for resolving labels during one layout iteration.
 struct Resolver<'a> {
-    labels: &'a HashMap<Label, usize>,
+    labels: &'a LabelMap,
     pool_base: usize,
 }
 
 impl Resolver<'_> {
     fn label(&self, l: Label) -> Result<usize, JitError> {
         self.labels
-            .get(&l)
-            .copied()
+            .get(l)
             .ok_or_else(|| JitError::Internal(format!("label {l:?} never bound")))
     }
 }
@@ -132,18 +166,18 @@ fn expand(
     here: usize,
     target: &Target,
     r: &Resolver,
-) -> Result<Result<Vec<Piece>, OutOfRange>, JitError> {
+) -> Result<Result<Pieces, OutOfRange>, JitError> {
     let rel = |l: Label| -> Result<i64, JitError> { Ok(r.label(l)? as i64 - here as i64) };
     let pieces = match *item {
-        Item::Fixed(i) => vec![fixed_piece(i, target)?],
-        Item::Wide(i) => vec![Piece::word(i)],
-        Item::Bind(_) => vec![],
+        Item::Fixed(i) => Pieces::new(&[fixed_piece(i, target)?]),
+        Item::Wide(i) => Pieces::new(&[Piece::word(i)]),
+        Item::Bind(_) => Pieces::new(&[]),
         Item::Align4 => match here % 4 {
-            0 => vec![],
-            2 if target.c => vec![Piece {
+            0 => Pieces::new(&[]),
+            2 if target.c => Pieces::new(&[Piece {
                 inst: Inst::NOP,
                 compressed: true,
-            }],
+            }]),
             _ => return Err(JitError::Internal(format!("cannot align offset {here}"))),
         },
         Item::Branch {
@@ -167,10 +201,10 @@ fn expand(
                     if form == Form::Compressed && compress(&inst).is_none() {
                         return Ok(Err(OutOfRange));
                     }
-                    vec![Piece {
+                    Pieces::new(&[Piece {
                         inst,
                         compressed: form == Form::Compressed,
-                    }]
+                    }])
                 }
                 Form::Medium | Form::Long => {
                     let skip = if form == Form::Medium { 8 } else { 12 };
@@ -180,9 +214,9 @@ fn expand(
                         rs2,
                         offset: BranchOffset::new(skip).expect("small"),
                     };
-                    let mut v = vec![Piece::word(inv)];
+                    let mut v = Pieces::new(&[Piece::word(inv)]);
                     match far_jump(form == Form::Long, Reg::ZERO, delta - 4)? {
-                        Ok(rest) => v.extend(rest),
+                        Ok(rest) => rest.iter().for_each(|&p| v.push(p)),
                         Err(e) => return Ok(Err(e)),
                     }
                     v
@@ -203,10 +237,10 @@ fn expand(
                     if compress(&inst).is_none() {
                         return Ok(Err(OutOfRange));
                     }
-                    vec![Piece {
+                    Pieces::new(&[Piece {
                         inst,
                         compressed: true,
-                    }]
+                    }])
                 }
                 _ => match far_jump(form >= Form::Medium, Reg::ZERO, delta)? {
                     Ok(v) => v,
@@ -221,7 +255,7 @@ fn expand(
         Item::PoolLoad { rd, slot } => {
             let delta = (r.pool_base + 8 * slot) as i64 - here as i64;
             let (hi, lo) = pc_rel(delta)?;
-            vec![
+            Pieces::new(&[
                 Piece::word(Inst::Auipc { rd, imm: hi }),
                 Piece::word(Inst::Load {
                     op: LoadOp::Ld,
@@ -229,14 +263,14 @@ fn expand(
                     rs1: rd,
                     offset: lo,
                 }),
-            ]
+            ])
         }
         Item::AddrOf { rd, target: to } => {
             let (hi, lo) = pc_rel(rel(to)?)?;
-            vec![
+            Pieces::new(&[
                 Piece::word(Inst::Auipc { rd, imm: hi }),
                 Piece::word(Inst::addi(rd, rd, lo)),
-            ]
+            ])
         }
     };
     Ok(Ok(pieces))
@@ -244,10 +278,10 @@ fn expand(
 
 /// `jal link, delta` (short) or `auipc s; jalr link, lo(s)` (far; the
 /// scratch is t1 for calls and t3 otherwise).
-fn far_jump(far: bool, link: Reg, delta: i64) -> Result<Result<Vec<Piece>, OutOfRange>, JitError> {
+fn far_jump(far: bool, link: Reg, delta: i64) -> Result<Result<Pieces, OutOfRange>, JitError> {
     if !far {
         return Ok(match JumpOffset::new(delta) {
-            Some(offset) => Ok(vec![Piece::word(Inst::Jal { rd: link, offset })]),
+            Some(offset) => Ok(Pieces::new(&[Piece::word(Inst::Jal { rd: link, offset })])),
             None => Err(OutOfRange),
         });
     }
@@ -257,7 +291,7 @@ fn far_jump(far: bool, link: Reg, delta: i64) -> Result<Result<Vec<Piece>, OutOf
         FAR_SCRATCH
     };
     let (hi, lo) = pc_rel(delta)?;
-    Ok(Ok(vec![
+    Ok(Ok(Pieces::new(&[
         Piece::word(Inst::Auipc {
             rd: scratch,
             imm: hi,
@@ -267,7 +301,7 @@ fn far_jump(far: bool, link: Reg, delta: i64) -> Result<Result<Vec<Piece>, OutOf
             rs1: scratch,
             offset: lo,
         }),
-    ]))
+    ])))
 }
 
 fn grow(form: Form) -> Form {
@@ -278,32 +312,39 @@ fn grow(form: Form) -> Form {
     }
 }
 
-/// Where every item and label lands for one choice of forms.
-struct Placement {
-    offsets: Vec<usize>,
-    labels: HashMap<Label, usize>,
-    text_len: usize,
+/// Offsets of every item and every label for the current sizes
+/// (`sizes[i]` of each item in its form; `Align4` depends on its offset).
+fn place(
+    items: &[Tagged],
+    sizes: &[u8],
+    labels: &mut LabelMap,
+    offsets: &mut Vec<usize>,
+) -> Result<usize, JitError> {
+    offsets.clear();
+    let mut at = 0;
+    for (t, &size) in items.iter().zip(sizes) {
+        offsets.push(at);
+        at += match t.item {
+            Item::Bind(l) => {
+                if !labels.insert(l, at) {
+                    return Err(JitError::Internal(format!("label {l:?} bound twice")));
+                }
+                0
+            }
+            Item::Align4 => (4 - at % 4) % 4,
+            _ => size as usize,
+        };
+    }
+    Ok(at)
 }
 
-/// Offsets of every item and every label for the current forms.
-fn place(items: &[Tagged], forms: &[Form], target: &Target) -> Result<Placement, JitError> {
-    let mut offsets = Vec::with_capacity(items.len());
-    let mut labels = HashMap::new();
-    let mut at = 0;
-    for (t, &form) in items.iter().zip(forms) {
-        offsets.push(at);
-        if let Item::Bind(l) = t.item {
-            if labels.insert(l, at).is_some() {
-                return Err(JitError::Internal(format!("label {l:?} bound twice")));
-            }
-        }
-        at += form_size(&t.item, form, target, at)?;
+/// Items whose form can still grow (relaxable and not at their largest).
+fn growable(item: &Item, form: Form) -> bool {
+    match item {
+        Item::Branch { .. } => form < Form::Long,
+        Item::Jump { .. } | Item::Call { .. } => form < Form::Medium,
+        _ => false,
     }
-    Ok(Placement {
-        offsets,
-        labels,
-        text_len: at,
-    })
 }
 
 fn align8(n: usize) -> usize {
@@ -315,7 +356,7 @@ fn align8(n: usize) -> usize {
 pub(crate) struct Encoded {
     pub code: Vec<u8>,
     pub text_len: usize,
-    pub labels: HashMap<Label, usize>,
+    pub labels: LabelMap,
     pub spans: Vec<Span>,
 }
 
@@ -331,30 +372,41 @@ pub(crate) fn encode_items(
         .iter()
         .map(|t| initial_form(&t.item, target))
         .collect();
+    let mut sizes = items
+        .iter()
+        .zip(&forms)
+        .map(|(t, &form)| Ok(form_size(&t.item, form, target, 0)? as u8))
+        .collect::<Result<Vec<u8>, JitError>>()?;
+    // Only relaxable items can be out of range; one at its largest form
+    // cannot grow (reach errors surface when it is encoded).
+    let mut pending: Vec<usize> = (0..items.len())
+        .filter(|&i| growable(&items[i].item, forms[i]))
+        .collect();
     // Each relaxable item grows at most three times, and every round that
     // does not converge grows at least one item.
     let max_rounds = 3 * items.len() + 2;
     let mut rounds = 0;
-    let Placement {
-        offsets,
-        labels,
-        text_len,
-    } = loop {
-        let p = place(items, &forms, target)?;
+    let mut offsets = Vec::with_capacity(items.len());
+    let (labels, text_len) = loop {
+        let mut labels = LabelMap::with_pcs(items.len());
+        let text_len = place(items, &sizes, &mut labels, &mut offsets)?;
         let r = Resolver {
-            labels: &p.labels,
-            pool_base: align8(p.text_len),
+            labels: &labels,
+            pool_base: align8(text_len),
         };
         let mut changed = false;
-        for (i, t) in items.iter().enumerate() {
-            if expand(&t.item, forms[i], p.offsets[i], target, &r)?.is_err() {
+        for &i in &pending {
+            let item = &items[i].item;
+            if expand(item, forms[i], offsets[i], target, &r)?.is_err() {
                 forms[i] = grow(forms[i]);
+                sizes[i] = form_size(item, forms[i], target, 0)? as u8;
                 changed = true;
             }
         }
         if !changed {
-            break p;
+            break (labels, text_len);
         }
+        pending.retain(|&i| growable(&items[i].item, forms[i]));
         rounds += 1;
         if rounds > max_rounds {
             return Err(JitError::Internal(
@@ -374,7 +426,7 @@ pub(crate) fn encode_items(
         let pieces = expand(&t.item, forms[i], offsets[i], target, &r)?
             .map_err(|_| JitError::Internal("relaxed item out of range".into()))?;
         let start = code.len();
-        for p in &pieces {
+        for p in pieces.iter() {
             if p.compressed {
                 let half = compress(&p.inst)
                     .ok_or_else(|| JitError::Internal(format!("{:?} has no RVC form", p.inst)))?;
@@ -383,7 +435,11 @@ pub(crate) fn encode_items(
                 code.extend_from_slice(&encode(&p.inst).to_le_bytes());
             }
         }
-        if code.len() - start != form_size(&t.item, forms[i], target, start)? {
+        let expected = match t.item {
+            Item::Align4 => (4 - start % 4) % 4,
+            _ => sizes[i] as usize,
+        };
+        if code.len() - start != expected {
             return Err(JitError::Internal(format!(
                 "{:?}: size differs from its form",
                 t.item
@@ -444,8 +500,7 @@ pub fn assemble(
         .collect();
     let label_at = |l: Label| {
         enc.labels
-            .get(&l)
-            .copied()
+            .get(l)
             .ok_or_else(|| JitError::Internal(format!("label {l:?} never bound")))
     };
     let functions = facts

@@ -170,6 +170,7 @@ mod facts;
 mod frame;
 mod image;
 mod items;
+mod label_map;
 mod layout;
 mod lower;
 mod regmap;
