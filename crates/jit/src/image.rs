@@ -81,7 +81,9 @@ pub struct Image {
     /// The target the code was compiled for.
     pub target: Target,
     pub(crate) spans: Vec<Span>,
-    pub(crate) bpf_text: Vec<String>,
+    /// The BPF instructions, formatted only by [`Image::listing`] (eager
+    /// formatting was a large share of compile time).
+    pub(crate) bpf_insts: Vec<rvbpf_ebpf::inst::Inst>,
 }
 
 impl Image {
@@ -129,10 +131,13 @@ impl Image {
                 Owner::Prologue(_) => "  ; prologue".to_string(),
                 Owner::Epilogue(_) => "  ; epilogue".to_string(),
                 // A lddw second slot has no code of its own.
-                Owner::Insn(pc) if span.start == span.end && self.bpf_text[pc].is_empty() => {
-                    continue
+                Owner::Insn(pc) => {
+                    let text = rvbpf_ebpf::disasm::format_inst(&self.bpf_insts[pc]);
+                    if span.start == span.end && text.is_empty() {
+                        continue;
+                    }
+                    format!("  {pc:>4}: {text}")
                 }
-                Owner::Insn(pc) => format!("  {pc:>4}: {}", self.bpf_text[pc]),
             };
             let _ = writeln!(s, "{heading}");
             let mut at = span.start;

@@ -518,11 +518,6 @@ pub fn assemble(
     let pc_map = (0..facts.insts.len())
         .map(|pc| label_at(Label::Pc(pc)))
         .collect::<Result<Vec<_>, _>>()?;
-    let bpf_text = facts
-        .insts
-        .iter()
-        .map(rvbpf_ebpf::disasm::format_inst)
-        .collect();
     Ok(Image {
         code: enc.code,
         text_len: enc.text_len,
@@ -533,7 +528,7 @@ pub fn assemble(
         pool: lowered.pool,
         target: *target,
         spans: enc.spans,
-        bpf_text,
+        bpf_insts: facts.insts.to_vec(),
     })
 }
 
