@@ -48,16 +48,19 @@ struct Program<'a> {
     facts: &'a ProgramFacts<'a>,
     opts: &'a JitOptions,
     pool: Vec<PoolEntry>,
+    /// Slot of each entry in `pool` (entries are shared).
+    pool_slots: std::collections::HashMap<PoolEntry, usize>,
     next_local: u32,
 }
 
 impl Program<'_> {
     fn pool_entry(&mut self, entry: PoolEntry) -> usize {
-        if let Some(i) = self.pool.iter().position(|k| *k == entry) {
-            return i;
+        let next = self.pool.len();
+        let slot = *self.pool_slots.entry(entry).or_insert(next);
+        if slot == next {
+            self.pool.push(entry);
         }
-        self.pool.push(entry);
-        self.pool.len() - 1
+        slot
     }
 
     /// `rd = value`, inline or from the pool (see [`Cx::li`]).
@@ -224,6 +227,7 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         facts,
         opts,
         pool: Vec::new(),
+        pool_slots: std::collections::HashMap::new(),
         next_local: 0,
     };
     let mut items = Vec::new();
