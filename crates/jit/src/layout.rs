@@ -372,11 +372,25 @@ pub(crate) fn encode_items(
         .iter()
         .map(|t| initial_form(&t.item, target))
         .collect();
-    let mut sizes = items
-        .iter()
-        .zip(&forms)
-        .map(|(t, &form)| Ok(form_size(&t.item, form, target, 0)? as u8))
-        .collect::<Result<Vec<u8>, JitError>>()?;
+    // Fixed items are encoded once, here; the emitter copies the bytes.
+    let mut fixed_bytes = Vec::with_capacity(items.len());
+    let mut sizes = Vec::with_capacity(items.len());
+    for (t, &form) in items.iter().zip(&forms) {
+        let (size, bytes) = match t.item {
+            Item::Fixed(i) => {
+                let enc = target
+                    .encode(&i)
+                    .map_err(|e| JitError::Internal(e.to_string()))?;
+                (enc.len(), enc)
+            }
+            _ => (
+                form_size(&t.item, form, target, 0)?,
+                rvbpf_rv64::Encoded::word(0),
+            ),
+        };
+        sizes.push(size as u8);
+        fixed_bytes.push(bytes);
+    }
     // Only relaxable items can be out of range; one at its largest form
     // cannot grow (reach errors surface when it is encoded).
     let mut pending: Vec<usize> = (0..items.len())
@@ -423,9 +437,15 @@ pub(crate) fn encode_items(
     let mut spans: Vec<Span> = Vec::new();
     for (i, t) in items.iter().enumerate() {
         debug_assert_eq!(code.len(), offsets[i]);
-        let pieces = expand(&t.item, forms[i], offsets[i], target, &r)?
-            .map_err(|_| JitError::Internal("relaxed item out of range".into()))?;
         let start = code.len();
+        let pieces = match t.item {
+            Item::Fixed(_) => {
+                code.extend_from_slice(fixed_bytes[i].bytes());
+                Pieces::new(&[])
+            }
+            _ => expand(&t.item, forms[i], offsets[i], target, &r)?
+                .map_err(|_| JitError::Internal("relaxed item out of range".into()))?,
+        };
         for p in pieces.iter() {
             if p.compressed {
                 let half = compress(&p.inst)
