@@ -1,7 +1,6 @@
 //! Control flow inside one function: successors and jump targets.
 
 use rvbpf_ebpf::inst::Inst;
-use std::collections::HashSet;
 
 /// Successor pcs of `pc` that lie before `end` (calls fall through).
 pub fn successors(insts: &[Inst], pc: usize, end: usize) -> impl Iterator<Item = usize> {
@@ -18,14 +17,35 @@ pub fn successors(insts: &[Inst], pc: usize, end: usize) -> impl Iterator<Item =
         .filter(move |&t| t < end)
 }
 
-/// pcs inside `[start, end)` that some jump lands on.
-pub fn jump_targets(insts: &[Inst], start: usize, end: usize) -> HashSet<usize> {
-    (start..end)
-        .filter_map(|pc| match insts[pc] {
-            Inst::Ja { off, .. } => Some(pc as i64 + 1 + off as i64),
-            Inst::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
-            _ => None,
-        })
-        .filter_map(|t| usize::try_from(t).ok())
-        .collect()
+/// The pcs of one function that some jump lands on, as a per-pc table.
+#[derive(Clone, Debug)]
+pub struct JumpTargets {
+    start: usize,
+    is_target: Vec<bool>,
+}
+
+impl JumpTargets {
+    /// Does a jump of the function land on `pc`? (False outside it.)
+    pub fn contains(&self, pc: &usize) -> bool {
+        pc.checked_sub(self.start)
+            .and_then(|i| self.is_target.get(i))
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
+/// pcs inside `[start, end)` that some jump of `[start, end)` lands on.
+pub fn jump_targets(insts: &[Inst], start: usize, end: usize) -> JumpTargets {
+    let mut is_target = vec![false; end - start];
+    for pc in start..end {
+        let t = match insts[pc] {
+            Inst::Ja { off, .. } => pc as i64 + 1 + off as i64,
+            Inst::Jump { off, .. } => pc as i64 + 1 + off as i64,
+            _ => continue,
+        };
+        if (start as i64..end as i64).contains(&t) {
+            is_target[t as usize - start] = true;
+        }
+    }
+    JumpTargets { start, is_target }
 }

@@ -11,8 +11,8 @@
 //! a 32-bit operation (which reads only the low half, so the mov's
 //! zero-extension is not needed).
 
+use super::cfg::JumpTargets;
 use rvbpf_ebpf::inst::{AluOp, Inst, Operand, Reg};
-use std::collections::HashSet;
 
 pub use super::cfg::jump_targets;
 
@@ -22,7 +22,7 @@ pub fn fused_mov_source(
     insts: &[Inst],
     pc: usize,
     end: usize,
-    targets: &HashSet<usize>,
+    targets: &JumpTargets,
 ) -> Option<Reg> {
     let Inst::Alu {
         is64: mov64,

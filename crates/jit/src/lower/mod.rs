@@ -354,7 +354,7 @@ struct Body<'b> {
     constants: &'b [(Reg, i64)],
     dead_zext: &'b [bool],
     known_in: &'b [[known::Known; 11]],
-    targets: &'b std::collections::HashSet<usize>,
+    targets: &'b cfg::JumpTargets,
     /// Registers live after each pc (see [`live`]).
     live_out: &'b [u16],
 }

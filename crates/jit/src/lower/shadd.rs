@@ -9,9 +9,9 @@
 //! [`super::fuse`] folds into it, and no jump lands between the shift and
 //! the add.
 
+use super::cfg::JumpTargets;
 use super::live;
 use rvbpf_ebpf::inst::{AluOp, Inst, Operand};
-use std::collections::HashSet;
 
 /// A shift folded into a later add.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub fn fused_shift(
     insts: &[Inst],
     pc: usize,
     (start, end): (usize, usize),
-    targets: &HashSet<usize>,
+    targets: &JumpTargets,
     live_out: &[u16],
 ) -> Option<PendingShift> {
     let Inst::Alu {
