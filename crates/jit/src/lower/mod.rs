@@ -51,6 +51,9 @@ struct Program<'a> {
     /// Slot of each entry in `pool` (entries are shared).
     pool_slots: std::collections::HashMap<PoolEntry, usize>,
     next_local: u32,
+    /// An emptied item buffer handed from one instruction's lowering to
+    /// the next (saves an allocation per instruction).
+    spare: Vec<Item>,
 }
 
 impl Program<'_> {
@@ -229,8 +232,10 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         pool: Vec::new(),
         pool_slots: std::collections::HashMap::new(),
         next_local: 0,
+        spare: Vec::new(),
     };
-    let mut items = Vec::new();
+    // Most instructions lower to one or two items.
+    let mut items = Vec::with_capacity(2 * facts.insts.len());
     for (i, f) in facts.functions.iter().enumerate() {
         let frame = &frames[i];
         let tag = |owner, list: Vec<Item>, items: &mut Vec<Tagged>| {
@@ -285,8 +290,11 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
                 continue;
             }
             let Some(th) = thread_at[pc - f.start] else {
-                let out = body.lower_pc(&mut prog, &mut state, pc, None)?;
-                tag(Owner::Insn(pc), out, &mut items);
+                let mut out = body.lower_pc(&mut prog, &mut state, pc, None)?;
+                let owner = Owner::Insn(pc);
+                items.extend(out.drain(..).map(|item| Tagged { owner, item }));
+                // The next instruction reuses the buffer.
+                prog.spare = out;
                 continue;
             };
             // The first test branches to an out-of-line copy of the shared
@@ -388,6 +396,9 @@ impl Body<'_> {
             _ => None,
         };
         let zba = prog.opts.target.zba;
+        let mut out = std::mem::take(&mut prog.spare);
+        out.clear();
+        out.push(Item::Bind(Label::Pc(pc)));
         let mut cx = Cx {
             dead_zext: self.dead_zext,
             constants: self.constants,
@@ -399,7 +410,7 @@ impl Body<'_> {
             func: self.func,
             frame: self.frame,
             pc,
-            out: vec![Item::Bind(Label::Pc(pc))],
+            out,
         };
         let shift = if zba {
             shadd::fused_shift(
