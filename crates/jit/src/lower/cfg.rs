@@ -49,3 +49,14 @@ pub fn jump_targets(insts: &[Inst], start: usize, end: usize) -> JumpTargets {
     }
     JumpTargets { start, is_target }
 }
+
+/// Does some jump of `[start, end)` go backwards (to itself or an earlier
+/// pc)? Without one, a backward dataflow pass in reverse pc order sees
+/// every successor's final value, so one pass reaches the fixpoint.
+pub fn has_backward_jump(insts: &[Inst], start: usize, end: usize) -> bool {
+    (start..end).any(|pc| match insts[pc] {
+        Inst::Ja { off, .. } => off < 0,
+        Inst::Jump { off, .. } => off < 0,
+        _ => false,
+    })
+}

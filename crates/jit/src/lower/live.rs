@@ -58,6 +58,7 @@ pub fn live_out(insts: &[Inst], start: usize, end: usize) -> Vec<u16> {
     let out = |live_in: &[u16], pc: usize| {
         super::cfg::successors(insts, pc, end).fold(0u16, |acc, s| acc | live_in[s - start])
     };
+    let loops = super::cfg::has_backward_jump(insts, start, end);
     let mut changed = true;
     while changed {
         changed = false;
@@ -69,6 +70,8 @@ pub fn live_out(insts: &[Inst], start: usize, end: usize) -> Vec<u16> {
                 changed = true;
             }
         }
+        // Only a loop can carry a change to an already visited pc.
+        changed &= loops;
     }
     (start..end).map(|pc| out(&live_in, pc)).collect()
 }

@@ -140,6 +140,7 @@ pub fn dead_zero_extensions(insts: &[Inst], start: usize, end: usize) -> Vec<boo
     let live_out = |live_in: &[u16], pc: usize| {
         super::cfg::successors(insts, pc, end).fold(0u16, |acc, s| acc | live_in[s - start])
     };
+    let loops = super::cfg::has_backward_jump(insts, start, end);
     let mut changed = true;
     while changed {
         changed = false;
@@ -151,6 +152,8 @@ pub fn dead_zero_extensions(insts: &[Inst], start: usize, end: usize) -> Vec<boo
                 changed = true;
             }
         }
+        // Only a loop can carry a change to an already visited pc.
+        changed &= loops;
     }
     (start..end)
         .map(|pc| match insts[pc] {
