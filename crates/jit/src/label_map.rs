@@ -36,6 +36,20 @@ impl LabelMap {
         }
     }
 
+    /// Unbinds every label, keeping the tables' memory (layout places the
+    /// same labels again each round).
+    pub fn unbind_all(&mut self) {
+        for table in [
+            &mut self.pc,
+            &mut self.func_start,
+            &mut self.func_tc_entry,
+            &mut self.epilogue,
+            &mut self.local,
+        ] {
+            table.fill(UNBOUND);
+        }
+    }
+
     /// Binds `l` at `at`; false if it was bound already.
     pub fn insert(&mut self, l: Label, at: usize) -> bool {
         let (table, i) = match l {

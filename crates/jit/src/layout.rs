@@ -401,8 +401,9 @@ pub(crate) fn encode_items(
     let max_rounds = 3 * items.len() + 2;
     let mut rounds = 0;
     let mut offsets = Vec::with_capacity(items.len());
-    let (labels, text_len) = loop {
-        let mut labels = LabelMap::with_pcs(items.len());
+    let mut labels = LabelMap::with_pcs(items.len());
+    let text_len = loop {
+        labels.unbind_all();
         let text_len = place(items, &sizes, &mut labels, &mut offsets)?;
         let r = Resolver {
             labels: &labels,
@@ -418,7 +419,7 @@ pub(crate) fn encode_items(
             }
         }
         if !changed {
-            break (labels, text_len);
+            break text_len;
         }
         pending.retain(|&i| growable(&items[i].item, forms[i]));
         rounds += 1;
