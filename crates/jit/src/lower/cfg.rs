@@ -37,8 +37,8 @@ impl JumpTargets {
 /// pcs inside `[start, end)` that some jump of `[start, end)` lands on.
 pub fn jump_targets(insts: &[Inst], start: usize, end: usize) -> JumpTargets {
     let mut is_target = vec![false; end - start];
-    for pc in start..end {
-        let t = match insts[pc] {
+    for (pc, inst) in insts.iter().enumerate().take(end).skip(start) {
+        let t = match *inst {
             Inst::Ja { off, .. } => pc as i64 + 1 + off as i64,
             Inst::Jump { off, .. } => pc as i64 + 1 + off as i64,
             _ => continue,
