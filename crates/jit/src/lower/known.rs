@@ -52,21 +52,22 @@ impl Known {
 /// Facts about all eleven registers, packed: bit n of each mask is rn.
 /// Meeting is a bitwise AND; comparing is two integer compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Packed {
+pub struct KnownRegs {
     zext: u16,
     sext: u16,
 }
 
-impl Packed {
+impl KnownRegs {
     /// Every fact for every register, the start value of the fixpoint.
-    const TOP: Packed = Packed {
+    const TOP: KnownRegs = KnownRegs {
         zext: 0x7ff,
         sext: 0x7ff,
     };
     /// Nothing known.
-    const NONE: Packed = Packed { zext: 0, sext: 0 };
+    const NONE: KnownRegs = KnownRegs { zext: 0, sext: 0 };
 
-    fn get(self, r: usize) -> Known {
+    /// What is known about register `r`.
+    pub fn get(self, r: usize) -> Known {
         Known {
             zext: self.zext >> r & 1 != 0,
             sext: self.sext >> r & 1 != 0,
@@ -79,20 +80,21 @@ impl Packed {
         self.sext = (self.sext & !bit) | if k.sext { bit } else { 0 };
     }
 
-    fn meet(self, other: Packed) -> Packed {
-        Packed {
+    fn meet(self, other: KnownRegs) -> KnownRegs {
+        KnownRegs {
             zext: self.zext & other.zext,
             sext: self.sext & other.sext,
         }
     }
 
-    fn unpack(self) -> [Known; 11] {
+    /// What is known about every register.
+    pub fn unpack(self) -> [Known; 11] {
         std::array::from_fn(|r| self.get(r))
     }
 }
 
 /// What is known of the register `inst` writes, given the facts before it.
-fn result(inst: &Inst, before: Packed, zext_dead: bool) -> Option<Known> {
+fn result(inst: &Inst, before: KnownRegs, zext_dead: bool) -> Option<Known> {
     match *inst {
         Inst::Alu {
             is64: false,
@@ -153,9 +155,9 @@ fn result_reg(inst: &Inst) -> Option<usize> {
 }
 
 /// Facts after `inst` given the facts before it.
-fn transfer(inst: &Inst, before: Packed, zext_dead: bool) -> Packed {
+fn transfer(inst: &Inst, before: KnownRegs, zext_dead: bool) -> KnownRegs {
     let written = writes(inst);
-    let mut after = Packed {
+    let mut after = KnownRegs {
         zext: before.zext & !written,
         sext: before.sext & !written,
     };
@@ -172,10 +174,10 @@ fn transfer(inst: &Inst, before: Packed, zext_dead: bool) -> Packed {
 /// forward edge at once, so only a change across a backward edge (a loop)
 /// needs another pass. The transfer is monotone, so this reaches the same
 /// greatest fixpoint as any worklist order.
-pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> Vec<[Known; 11]> {
-    let mut input = vec![Packed::TOP; end - start];
+pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> Vec<KnownRegs> {
+    let mut input = vec![KnownRegs::TOP; end - start];
     // Nothing is known on entry.
-    input[0] = Packed::NONE;
+    input[0] = KnownRegs::NONE;
     let mut again = true;
     while again {
         again = false;
@@ -192,7 +194,7 @@ pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> 
             }
         }
     }
-    input.into_iter().map(Packed::unpack).collect()
+    input
 }
 
 /// Registers `inst` may write (bit n = rn), calls clobbering r0..r5.
@@ -217,7 +219,7 @@ mod tests {
     use super::*;
     use rvbpf_ebpf::asm::assemble;
 
-    fn facts(src: &str) -> Vec<[Known; 11]> {
+    fn facts(src: &str) -> Vec<KnownRegs> {
         let insts = assemble(src).unwrap();
         let dead = vec![false; insts.len()];
         analyze(&insts, 0, insts.len(), &dead)
@@ -237,21 +239,21 @@ mod tests {
              exit",
         );
         // r5 stays zero-extended in the loop (pc 3); r6 does not (add).
-        assert_eq!(f[3][5], Known::ZEXT);
-        assert_eq!(f[3][6], Known::default());
+        assert_eq!(f[3].get(5), Known::ZEXT);
+        assert_eq!(f[3].get(6), Known::default());
         // At the exit, r7 is sign-extended on one path only.
-        assert_eq!(f[7][7], Known::default());
-        assert_eq!(f[6][7], Known::SEXT);
+        assert_eq!(f[7].get(7), Known::default());
+        assert_eq!(f[6].get(7), Known::SEXT);
     }
 
     #[test]
     fn calls_forget_r0_to_r5_and_dead_zero_extensions_know_nothing() {
         let f = facts("ldxw %r1, [%r1+0]\nldxw %r6, [%r1+0]\ncall 1\nexit");
-        assert_eq!(f[3][1], Known::default());
-        assert_eq!(f[3][6], Known::ZEXT);
+        assert_eq!(f[3].get(1), Known::default());
+        assert_eq!(f[3].get(6), Known::ZEXT);
         let insts = assemble("mov32 %r0, %r1\nadd32 %r0, 1\nexit").unwrap();
         let k = analyze(&insts, 0, 3, &[true, false, false]);
-        assert_eq!(k[1][0], Known::default());
-        assert_eq!(k[2][0], Known::ZEXT);
+        assert_eq!(k[1].get(0), Known::default());
+        assert_eq!(k[2].get(0), Known::ZEXT);
     }
 }

@@ -361,7 +361,7 @@ struct Body<'b> {
     frame: &'b FrameLayout,
     constants: &'b [(Reg, i64)],
     dead_zext: &'b [bool],
-    known_in: &'b [[known::Known; 11]],
+    known_in: &'b [known::KnownRegs],
     targets: &'b cfg::JumpTargets,
     /// Registers live after each pc (see [`live`]).
     live_out: &'b [u16],
@@ -402,7 +402,7 @@ impl Body<'_> {
         let mut cx = Cx {
             dead_zext: self.dead_zext,
             constants: self.constants,
-            known: self.known_in[pc - f.start],
+            known: self.known_in[pc - f.start].unpack(),
             fused_first: state.fused_first.take(),
             fused_shift,
             branch_to,
