@@ -444,6 +444,8 @@ pub(crate) fn encode_items(
                 code.extend_from_slice(fixed_bytes[i].bytes());
                 Pieces::new(&[])
             }
+            // A label emits nothing.
+            Item::Bind(_) => Pieces::new(&[]),
             _ => expand(&t.item, forms[i], offsets[i], target, &r)?
                 .map_err(|_| JitError::Internal("relaxed item out of range".into()))?,
         };
