@@ -234,8 +234,8 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         next_local: 0,
         spare: Vec::new(),
     };
-    // Most instructions lower to one or two items.
-    let mut items = Vec::with_capacity(2 * facts.insts.len());
+    // Each instruction's label plus its code: typically one to three items.
+    let mut items = Vec::with_capacity(4 * facts.insts.len());
     for (i, f) in facts.functions.iter().enumerate() {
         let frame = &frames[i];
         let tag = |owner, list: Vec<Item>, items: &mut Vec<Tagged>| {
