@@ -96,7 +96,14 @@ pub fn hoisted_constants(insts: &[Inst], start: usize, end: usize) -> Vec<i64> {
         };
         *uses.entry(v).or_default() += if loops_open > 0 { LOOP_WEIGHT } else { 1 };
     }
-    let mut savings: Vec<(i64, u32)> = uses.into_iter().map(|(v, n)| (v, cost(v) * n)).collect();
+    // A cost is at most MAX_INLINE_CONSTANT, so values used too rarely to
+    // reach MIN_SAVING are dropped before building them (most constants of
+    // a large program are used once).
+    let mut savings: Vec<(i64, u32)> = uses
+        .into_iter()
+        .filter(|&(_, n)| n * MAX_INLINE_CONSTANT as u32 >= MIN_SAVING)
+        .map(|(v, n)| (v, cost(v) * n))
+        .collect();
     // Best saving first; ties by value so the choice is deterministic.
     savings.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     savings
