@@ -236,6 +236,7 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
     };
     // Each instruction's label plus its code: typically one to three items.
     let mut items = Vec::with_capacity(4 * facts.insts.len());
+    let address_taken = address_taken(facts);
     for (i, f) in facts.functions.iter().enumerate() {
         let frame = &frames[i];
         let tag = |owner, list: Vec<Item>, items: &mut Vec<Tagged>| {
@@ -323,7 +324,7 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         }
         let mut epi = vec![Item::Bind(Label::Epilogue(i))];
         epi.extend(frame.epilogue());
-        if !returns_in_a0(facts, i) {
+        if !returns_in_a0(facts, &address_taken, i) {
             // Only bpf2bpf callers (which read a5) and trampolines (which
             // also read a5) return here.
             let copy = Item::Fixed(Inst::mv(Reg::A0, Reg::A5));
@@ -446,22 +447,27 @@ impl Body<'_> {
 /// natively. So must any function whose address is taken (`lddw` of a
 /// function: callbacks run by helpers, `callx`). A function reached only
 /// by `call local` returns to BPF code, which reads R0 from a5.
-fn returns_in_a0(facts: &ProgramFacts, func: usize) -> bool {
-    if func == 0 {
-        return true;
+fn returns_in_a0(facts: &ProgramFacts, address_taken: &[bool], func: usize) -> bool {
+    func == 0 || address_taken[facts.functions[func].start]
+}
+
+/// `taken[pc]`: some `lddw` loads the address of the function starting at
+/// `pc` (one scan for the whole program, not one per function).
+fn address_taken(facts: &ProgramFacts) -> Vec<bool> {
+    let mut taken = vec![false; facts.insts.len()];
+    for (pc, inst) in facts.insts.iter().enumerate() {
+        if let Bpf::Lddw {
+            kind: LddwKind::Func { offset },
+            ..
+        } = *inst
+        {
+            let target = pc as i64 + 1 + offset as i64;
+            if let Some(slot) = usize::try_from(target).ok().and_then(|t| taken.get_mut(t)) {
+                *slot = true;
+            }
+        }
     }
-    let start = facts.functions[func].start;
-    facts
-        .insts
-        .iter()
-        .enumerate()
-        .any(|(pc, inst)| match *inst {
-            Bpf::Lddw {
-                kind: LddwKind::Func { offset },
-                ..
-            } => pc as i64 + 1 + offset as i64 == start as i64,
-            _ => false,
-        })
+    taken
 }
 
 /// The fixed 12-byte header: patch-site nops and the 4-byte tcc init.
