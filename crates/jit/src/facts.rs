@@ -44,9 +44,12 @@ impl<'a> ProgramFacts<'a> {
         }
     }
 
-    /// Index of the function starting at `pc`.
+    /// Index of the function starting at `pc`. Lowering checks first that
+    /// the functions tile the program in order, so their starts are sorted
+    /// and distinct: a binary search (a call per instruction must not scan
+    /// every function).
     pub fn function_starting_at(&self, pc: usize) -> Option<usize> {
-        self.functions.iter().position(|f| f.start == pc)
+        self.functions.binary_search_by_key(&pc, |f| f.start).ok()
     }
 
     /// Does function `f` call anything (host code or another function)?
