@@ -60,17 +60,21 @@ pub fn dead_inline(
     } else {
         0
     };
-    (th.shared..th.repeat)
-        .filter(|&p| match insts[p] {
-            Inst::Alu { dst, .. } => {
-                let bit = 1u16 << dst.index();
-                let read_later =
-                    (p + 1..th.repeat).any(|q| super::live::reads(&insts[q]) & bit != 0);
-                !read_later && after & bit == 0
+    // Backwards over the shared code, keeping the registers read after
+    // `p` (up to the repeat) so each pc is looked at once.
+    let mut read_later = 0u16;
+    let mut dead = Vec::new();
+    for p in (th.shared..th.repeat).rev() {
+        if let Inst::Alu { dst, .. } = insts[p] {
+            let bit = 1u16 << dst.index();
+            if read_later & bit == 0 && after & bit == 0 {
+                dead.push(p);
             }
-            _ => false,
-        })
-        .collect()
+        }
+        read_later |= super::live::reads(&insts[p]);
+    }
+    dead.reverse();
+    dead
 }
 
 /// Every threadable pair of the function `[start, end)`.
