@@ -3,7 +3,10 @@
 //! loaded), laid out in one code region, linked, plus one tail-call thunk
 //! per program (see the module docs of [`crate::engine`]).
 
-use super::{JitConfig, CODE_BASE, DISPATCH_SLOT, HOST_CALL_BASE, JIT_DATA_BASE, KFUNC_SLOT0};
+use super::{
+    JitConfig, CODE_BASE, DISPATCH_SLOT, HOST_CALL_BASE, JIT_DATA_BASE, KFUNC_SLOT0,
+    PACKET_LOAD_SLOT,
+};
 use crate::maps::{MapId, Maps};
 use crate::memory::{MAPS_BASE, MAP_STRIDE};
 use crate::vm::Vm;
@@ -149,6 +152,7 @@ fn link(vm: &mut Vm, images: Vec<Result<Image, JitError>>) -> CodeSpace {
                 HOST_CALL_BASE + 4 * (KFUNC_SLOT0 as u64 + id as u64)
             }
             RelocKind::HelperDispatch => HOST_CALL_BASE + 4 * DISPATCH_SLOT as u64,
+            RelocKind::LoadPacket => HOST_CALL_BASE + 4 * PACKET_LOAD_SLOT as u64,
             RelocKind::MapHandle(i) => obj_maps.get(i as usize).map_or(0, |&m| Maps::handle(m)),
             RelocKind::ProgArray(i) => obj_maps
                 .get(i as usize)

@@ -60,11 +60,18 @@
 //! write to it faults the same way. (That region is always 48 bytes: a
 //! read past the array, which the verifier rejects, is not caught.)
 //!
+//! # Legacy packet loads
+//!
+//! `ldabs`/`ldind` call the host-call slot [`PACKET_LOAD_SLOT`], served with
+//! the interpreter's own packet load (`interp::load_packet_at`), so the
+//! bounds, byte order and "out of range ends the program with R0 = 0" are
+//! the interpreter's by construction.
+//!
 //! # Not supported
 //!
-//! * programs the JIT cannot compile (legacy `ldabs`/`ldind`): a run fails
-//!   with `RunError::EngineUnavailable`; as a tail-call target such a
-//!   program is an empty slot.
+//! * programs the JIT cannot compile (legacy `ldabs`/`ldind` in a program
+//!   with bpf2bpf functions): a run fails with `RunError::EngineUnavailable`;
+//!   as a tail-call target such a program is an empty slot.
 
 mod attach;
 mod code;
@@ -89,6 +96,10 @@ pub const DISPATCH_SLOT: u32 = 0x2_0000;
 /// Host-call slot trampolines use to publish a tracer's ctx array into the
 /// read-only trace-ctx region (`a0` = array, `a1` = u64 count → address).
 pub const TRACE_CTX_SLOT: u32 = 0x2_0001;
+/// Host-call slot of the legacy packet-load routine (`ldabs`/`ldind`,
+/// `rvbpf_jit::RelocKind::LoadPacket`): offset in t0, size in t2; sets a5 =
+/// value (0 when out of range) and t0 = ok flag, nothing else.
+pub const PACKET_LOAD_SLOT: u32 = 0x2_0002;
 /// Bytes of the trace-ctx region (5 arguments and a return value).
 pub const TRACE_CTX_SIZE: u64 = 48;
 

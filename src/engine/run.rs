@@ -2,10 +2,14 @@
 
 use super::code::{CodeSpace, JitCache, TAIL_CALL_COUNTER, TRACER_RUN_COUNTER};
 use super::host::{serve, Lent};
-use super::{JitConfig, CODE_BASE, HOST_CALL_BASE, JIT_DATA_BASE, TRACE_CTX_SIZE, TRACE_CTX_SLOT};
+use super::{
+    JitConfig, CODE_BASE, HOST_CALL_BASE, JIT_DATA_BASE, PACKET_LOAD_SLOT, TRACE_CTX_SIZE,
+    TRACE_CTX_SLOT,
+};
 use crate::memory::{Access, Memory, STACK_TOP, TRACE_CTX_BASE};
 use crate::vm::{Outcome, ProgId, RunError, Stats, Vm};
 use rvbpf_rv64::emu::{self, EmuError, Hart, Memory as EmuMemory, Perms};
+use rvbpf_rv64::Reg;
 
 /// Why the emulator stopped a run early.
 enum Stop {
@@ -73,7 +77,7 @@ fn run_in(
         }
     };
     let mut hart = Hart::new();
-    hart.set_host_calls(HOST_CALL_BASE, TRACE_CTX_SLOT + 1);
+    hart.set_host_calls(HOST_CALL_BASE, PACKET_LOAD_SLOT + 1);
     hart.set_budget(vm.insn_budget());
     let mut stats = Stats::default();
     let registry = &vm.registry;
@@ -85,15 +89,19 @@ fn run_in(
             return Ok(());
         }
         // ra points just past the `jalr` of the call: ra - 2 lies inside it.
-        let at = sp.bpf_pc(h.reg(rvbpf_rv64::Reg::RA).wrapping_sub(2));
+        let at = sp.bpf_pc(h.reg(Reg::RA).wrapping_sub(2));
         let pc = at.map_or(0, |a| a.1);
         lent.give_back(&mut machine.mem, m);
-        let r = serve(slot, h.args(), pc, sp, registry, machine, &mut stats);
+        let r = if slot == PACKET_LOAD_SLOT {
+            load_packet(h, &mut machine.mem, pc)
+        } else {
+            serve(slot, h.args(), pc, sp, registry, machine, &mut stats).map(|v| {
+                h.set_return_value(v);
+            })
+        };
         lent.lend_again(&mut machine.mem, m)
             .map_err(|e| Stop::Run(e, None))?;
-        let v = r.map_err(|e| Stop::Run(e, at.map(|a| ProgId(a.0))))?;
-        h.set_return_value(v);
-        Ok(())
+        r.map_err(|e| Stop::Run(e, at.map(|a| ProgId(a.0))))
     });
     lent.give_back(&mut vm.machine.mem, &mut emu);
     let counter = |off| emu.read_u64(JIT_DATA_BASE + off).unwrap_or(0);
@@ -111,6 +119,18 @@ fn run_in(
         Err(Stop::Run(e, at)) => Err((e, at.unwrap_or(prog))),
         Err(Stop::Emu(e)) => Err(emu_error(e, space, &vm.machine.mem, prog)),
     }
+}
+
+/// The legacy packet-load routine (`rvbpf_jit::RelocKind::LoadPacket`):
+/// offset in t0, size in t2 → a5 = value or 0, t0 = 1 or 0 (out of range);
+/// every other register is left alone, as the JIT's lowering relies on.
+fn load_packet(h: &mut Hart, mem: &mut Memory, pc: usize) -> Result<(), RunError> {
+    let (off, size) = (h.reg(Reg::T0) as i64, h.reg(Reg::T2) as u8);
+    let v =
+        crate::interp::load_packet_at(mem, size, off).map_err(|f| RunError::from_fault(pc, f))?;
+    h.set_reg(Reg::A5, v.unwrap_or(0));
+    h.set_reg(Reg::T0, u64::from(v.is_some()));
+    Ok(())
 }
 
 /// Copies a trampoline's ctx array (`words` u64s at `array`) into the

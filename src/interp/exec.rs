@@ -515,17 +515,7 @@ impl Interp<'_> {
         at: usize,
     ) -> Result<Option<u64>, RunError> {
         let index = if indexed { index_reg as u32 as i64 } else { 0 };
-        let off = index + imm;
-        let len = self.m.mem.region(REGION_PACKET).data.len() as i64;
-        if off < 0 || off + size as i64 > len {
-            return Ok(None);
-        }
-        let v = self
-            .m
-            .mem
-            .load(PACKET_BASE + off as u64, size as usize)
-            .map_err(|f| RunError::from_fault(at, f))?;
-        Ok(Some(if size == 1 { v } else { swap(v, size * 8) }))
+        load_packet_at(&mut self.m.mem, size, index + imm).map_err(|f| RunError::from_fault(at, f))
     }
 
     /// Calls helper number `id` (from `call imm` or `callx`).
@@ -592,4 +582,20 @@ impl Interp<'_> {
 #[inline(always)]
 fn op_at(code: &[Op], pc: usize) -> Op {
     code[pc]
+}
+
+/// The legacy packet load shared by the interpreter and the JIT engine's
+/// packet routine: `size` bytes at packet offset `off`, big-endian, in
+/// host order; `None` when `[off, off + size)` is not inside the packet.
+pub(crate) fn load_packet_at(
+    mem: &mut crate::memory::Memory,
+    size: u8,
+    off: i64,
+) -> Result<Option<u64>, crate::memory::MemFault> {
+    let len = mem.region(REGION_PACKET).data.len() as i64;
+    if off < 0 || off + size as i64 > len {
+        return Ok(None);
+    }
+    let v = mem.load(PACKET_BASE + off as u64, size as usize)?;
+    Ok(Some(if size == 1 { v } else { swap(v, size * 8) }))
 }

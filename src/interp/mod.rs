@@ -60,6 +60,8 @@ mod frames;
 mod tail_call;
 mod trampoline;
 
+pub(crate) use exec::load_packet_at;
+
 pub(crate) use frames::Frame;
 
 use crate::helpers::Registry;

@@ -17,7 +17,9 @@ pub struct ProgramFacts<'a> {
     /// Kind of each map, by map index.
     pub map_kinds: Vec<MapKind>,
     /// Per function: it calls a helper (other than `bpf_tail_call`), a kfunc
-    /// or callx, i.e. code that clobbers caller-saved registers and ra.
+    /// or callx, or loads from the packet the legacy way (`ldabs`/`ldind`),
+    /// i.e. code that clobbers ra (and, except the packet load, the
+    /// caller-saved registers).
     /// (The verifier's `makes_helper_calls` also counts the tail call, which
     /// needs neither ra nor a parked count.)
     pub calls_host: Vec<bool>,
@@ -31,8 +33,12 @@ impl<'a> ProgramFacts<'a> {
             .iter()
             .map(|f| {
                 insts[f.start..f.end].iter().any(|i| {
-                    matches!(i, Inst::Call(CallTarget::Kfunc(_)) | Inst::Callx { .. })
-                        || matches!(i, Inst::Call(CallTarget::Helper(n)) if *n != HELPER_TAIL_CALL)
+                    matches!(
+                        i,
+                        Inst::Call(CallTarget::Kfunc(_))
+                            | Inst::Callx { .. }
+                            | Inst::LoadPacket { .. }
+                    ) || matches!(i, Inst::Call(CallTarget::Helper(n)) if *n != HELPER_TAIL_CALL)
                 })
             })
             .collect();

@@ -23,6 +23,12 @@ pub enum RelocKind {
     ProgArray(u32),
     /// Address of byte `offset` of map `map`'s value (global data).
     MapValue { map: u32, offset: u32 },
+    /// Address of the runtime's legacy packet-load routine (`ldabs`/`ldind`).
+    /// Not C ABI: offset (i64) in t0, size in bytes in t2; returns the
+    /// big-endian value converted to host order in a5 (BPF R0) and t0 = 1,
+    /// or a5 = 0 and t0 = 0 when `[offset, offset + size)` is not inside
+    /// the packet. Every other register except t1 and ra is preserved.
+    LoadPacket,
 }
 
 /// What an 8-byte literal-pool slot holds.

@@ -89,6 +89,13 @@
 //! * `lddw` of a map handle / map value address: `auipc rd; ld rd` from a
 //!   slot relocated as [`RelocKind::MapHandle`], [`RelocKind::ProgArray`] or
 //!   [`RelocKind::MapValue`]. `lddw` of a function address: `auipc; addi`.
+//! * `ldabs`/`ldind` (legacy packet load): offset (`(u32)index + imm`) in
+//!   t0, size in t2, then `auipc t1; ld t1; jalr ra, 0(t1)` through the
+//!   [`RelocKind::LoadPacket`] slot, a runtime routine with its own
+//!   convention: R0 comes back in a5 directly and an ok flag in t0, every
+//!   other register survives (the verifier lets R1..R5 live across it).
+//!   `beqz t0, epilogue`: out of range the routine set a5 = 0, so the
+//!   program ends with R0 = 0, like Linux and the interpreter.
 //! * bpf2bpf: `jal ra, callee+12` (relaxed to `auipc t1; jalr ra` when far);
 //!   resolved inside the image, no relocation.
 //!
@@ -155,8 +162,9 @@
 //!
 //! # Not lowered (typed [`JitError::Unsupported`])
 //!
-//! * legacy packet access (`ldabs`/`ldind`): it needs the runtime's skb
-//!   layout and an abort path, which do not exist yet.
+//! * legacy packet access (`ldabs`/`ldind`) in a program with bpf2bpf
+//!   functions (Linux rejects the mix too): out of range the program must
+//!   end, which from a callee would take unwinding every frame.
 //! * a function whose address is taken (`lddw` func, callbacks) is entered
 //!   by its caller at offset 0, so the header starts a fresh count (`reg`,
 //!   `stack`) or a null counter pointer (`ptr`, whose tail calls then fail):

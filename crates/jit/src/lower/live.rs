@@ -45,7 +45,7 @@ fn reads_writes(inst: &Inst) -> (u16, u16) {
         }
         Inst::Callx { reg } => (0b11_1110 | bit(reg), 0b11_1111),
         Inst::Exit => (bit(Reg::R0), 0),
-        // Not lowered; be conservative.
+        // A runtime call (lower/packet.rs); be conservative.
         Inst::LoadPacket { .. } => (0x7ff, 0),
     }
 }

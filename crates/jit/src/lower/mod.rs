@@ -18,6 +18,7 @@ mod jump;
 mod known;
 mod live;
 mod mem;
+mod packet;
 mod shadd;
 mod thread;
 mod zext;
@@ -569,10 +570,7 @@ fn lower_inst(cx: &mut Cx, inst: &Bpf) -> Result<(), JitError> {
             call::lower_callx(cx, reg);
             Ok(())
         }
-        Bpf::LoadPacket { .. } => Err(JitError::Unsupported {
-            pc: cx.pc,
-            what: "legacy packet access (ldabs/ldind)",
-        }),
+        Bpf::LoadPacket { size, index, imm } => packet::lower_load_packet(cx, size, index, imm),
     }
 }
 

@@ -122,7 +122,7 @@ fn use_of(inst: &Inst) -> Use {
             full: bit(Reg::R0),
             writes: 0,
         },
-        // Not lowered; be conservative.
+        // A runtime call (lower/packet.rs); be conservative.
         Inst::LoadPacket { .. } => Use {
             full: 0x7ff,
             writes: 0b11_1111,
