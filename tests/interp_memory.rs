@@ -284,6 +284,51 @@ fn legacy_packet_loads_are_big_endian_and_end_the_program_when_out_of_range() {
     assert_eq!(ret("past"), 0);
 }
 
+/// A failed legacy load ends the *current program* with r0 = 0, as Linux's
+/// JITs do (they jump to the program's epilogue). After a tail call made in
+/// a subprogram, that program's frame returns to the subprogram's caller:
+/// entry calls `sub`, `sub` tail-calls `legacy`, whose `ldabsw 1000` is past
+/// the 54-byte packet, so `sub`'s call returns 0 and entry returns 100 + 0.
+#[test]
+fn failed_legacy_load_returns_zero_from_the_current_program() {
+    use runtime_support::{prog_array, tc};
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "p",
+            vec![
+                tc(
+                    "entry",
+                    "call local sub
+add %r0, 100
+exit
+                     sub:
+lddw %r2, map:0
+mov %r3, 0
+call 12
+mov %r0, 7
+exit",
+                ),
+                tc(
+                    "legacy",
+                    "mov %r6, %r1
+ldabsw 1000
+mov %r0, 5
+exit",
+                ),
+            ],
+            vec![prog_array("jmp_table", 1)],
+        ))
+        .unwrap();
+    let (entry, legacy) = (
+        vm.program(o, "entry").unwrap(),
+        vm.program(o, "legacy").unwrap(),
+    );
+    vm.prog_array_set(vm.map(o, "jmp_table").unwrap(), 0, legacy)
+        .unwrap();
+    assert_eq!(run(&mut vm, entry, &Ctx::new(vec![0u8; 54])).ret, 100);
+}
+
 #[test]
 fn located_errors_name_the_faulting_tail_called_program() {
     use runtime_support::{prog_array, tc};

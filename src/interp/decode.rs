@@ -134,6 +134,8 @@ pub enum Code {
         fetch: bool,
     },
     /// Legacy packet load (`ldabs`/`ldind`): `r0 = ntoh(packet[(src?) + imm])`.
+    /// Out of the packet, the current program returns 0: `r0 = 0` and a jump
+    /// to `aux`, a synthetic `exit` appended after the program's code.
     LdPacket {
         size: u8,
         indexed: bool,
@@ -532,6 +534,7 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
             Inst::LoadPacket { size, index, imm } => Op {
                 src: index.map_or(0, |r| r.num()),
                 imm: imm as i64,
+                aux: n as u32,
                 ..op(Code::LdPacket {
                     size: size.bytes() as u8,
                     indexed: index.is_some(),
@@ -688,6 +691,11 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
     if !matches!(ops[last].code, Code::Exit | Code::Ja) || last + 1 != n {
         return Err(DecodeFailure::FallsOffEnd { pc: last });
     }
+    // Where a failed legacy packet load goes (pc `n`, past every BPF pc):
+    // the program returns 0 from its current frame, as JIT'd code does by
+    // jumping to its epilogue (Linux's behaviour). After a tail call made
+    // in a subprogram, that frame returns to the subprogram's caller.
+    ops.push(op(Code::Exit));
     Ok(ops)
 }
 

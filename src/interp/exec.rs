@@ -246,10 +246,10 @@ impl Interp<'_> {
                     match self.load_packet(size, indexed, regs[s], op.imm, at)? {
                         Some(v) => regs[0] = v,
                         None => {
-                            // Out of the packet: the program ends with r0 = 0.
-                            self.frames.truncate(base);
-                            self.insns_left = left;
-                            return Ok(0);
+                            // Out of the packet: the current program returns 0
+                            // (through the synthetic exit, see `Code::LdPacket`).
+                            regs[0] = 0;
+                            pc = target;
                         }
                     }
                 }
