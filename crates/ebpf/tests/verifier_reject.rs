@@ -497,3 +497,18 @@ fn tail_call_in_a_subprogram_not_returning_int() {
     obj.programs[0].functions[0].returns_int = Some(false);
     verify_obj(&obj, 1).unwrap();
 }
+
+#[test]
+fn legacy_packet_load_with_subprograms() {
+    // pc 0 calls pc 3; the ldabs at pc 1 is in the entry function, but the
+    // program has a bpf2bpf function, which Linux forbids with ld_abs.
+    let err = verify_obj(
+        &object("mov %r6, %r1\nldabsb 0\ncall local f\nexit\nf:\nmov %r0, 1\nexit"),
+        1,
+    )
+    .unwrap_err();
+    assert_eq!(err.pc, Some(1));
+    assert_eq!(err.kind, K::LegacyPacketLoadWithCalls);
+    // Without the subprogram it is accepted.
+    verify_obj(&object("mov %r6, %r1\nldabsb 0\nexit"), 1).unwrap();
+}

@@ -36,6 +36,10 @@ pub enum VerifyErrorKind {
     Decode(DecodeError),
     #[error("the program has no instructions")]
     EmptyProgram,
+    #[error(
+        "legacy packet loads (ldabs/ldind) cannot be used in a program that has bpf2bpf functions"
+    )]
+    LegacyPacketLoadWithCalls,
     #[error("the program has {count} instruction slots; at most {max} are allowed")]
     TooManyInstructions { count: usize, max: usize },
     #[error("local call targets pc {target}, which is outside the program (0..{len})")]

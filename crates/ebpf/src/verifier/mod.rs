@@ -260,6 +260,20 @@ fn check(
     for (f, &start) in starts.iter().enumerate() {
         layout::check_jumps(&insts, &names[f], start, ends[f])?;
     }
+    // Linux's rule: legacy packet loads end the *program* on failure, which
+    // has no meaning inside a bpf2bpf callee, so they may not be mixed with
+    // subprograms.
+    if starts.len() > 1 {
+        if let Some(pc) = insts
+            .iter()
+            .position(|i| matches!(i, Inst::LoadPacket { .. }))
+        {
+            return Err(Reject {
+                pc: Some(pc),
+                kind: VerifyErrorKind::LegacyPacketLoadWithCalls,
+            });
+        }
+    }
 
     let functions = callgraph::Functions {
         insts: &insts,

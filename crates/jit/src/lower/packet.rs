@@ -96,13 +96,19 @@ mod tests {
     }
 
     #[test]
-    fn a_packet_load_next_to_bpf2bpf_functions_is_refused() {
-        // Out of range the whole run must end, which the callee's epilogue
-        // cannot do (Linux rejects this mix as well).
+    fn a_packet_load_next_to_bpf2bpf_functions_never_reaches_the_jit() {
+        // Out of range the *program* must end, which a callee's epilogue
+        // cannot do: the verifier rejects the mix (as Linux does), so no
+        // `VerifiedProgram` with it exists; the lowering's own refusal is
+        // a second line of defence.
         let src = "mov %r6, %r1\ncall local f\nexit\nf:\nldabsb 0\nexit";
-        assert!(matches!(
-            compile_asm(src),
-            Err(JitError::Unsupported { pc: 3, .. })
-        ));
+        let obj = assemble_object("t", src).unwrap();
+        let env = VerifyEnv {
+            helper_known: &|_| true,
+            kfunc_known: &|_| true,
+            entry_args: 1,
+        };
+        let err = verify(&obj, 0, &env).unwrap_err();
+        assert_eq!(err.pc, Some(3));
     }
 }

@@ -5,7 +5,7 @@
 //! markdown table:
 //!
 //! ```text
-//! cargo run --release --example measure_tcc
+//! cargo run --release --example measure_tcc_engine
 //! ```
 //!
 //! Every run's result and globals are checked against `tests/bpf/README.md`
