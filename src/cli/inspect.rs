@@ -2,7 +2,6 @@
 
 use super::load::read_object;
 use super::CliResult;
-use rvbpf::ebpf::verifier::{verify as verify_program, VerifyEnv};
 use rvbpf::Vm;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,23 +28,17 @@ pub fn disasm(path: &Path, prog: Option<&str>) -> CliResult {
 }
 
 /// Loads the object into a `Vm` (which verifies every program against the
-/// runtime's helpers and kfuncs), then prints the verifier's facts.
+/// runtime's helpers and kfuncs) and prints the verifier's facts.
 pub fn verify(path: &Path) -> CliResult {
-    let obj = read_object(path)?;
     let mut vm = Vm::new();
-    vm.load_object(obj.clone()).map_err(|e| e.to_string())?;
-    // The Vm accepted every program; recompute the facts for display.
-    let env = VerifyEnv {
-        helper_known: &|_| true,
-        kfunc_known: &|_| true,
-        entry_args: 1,
-    };
-    for (i, p) in obj.programs.iter().enumerate() {
-        let v = verify_program(&obj, i, &env).map_err(|e| e.to_string())?;
+    let obj = vm
+        .load_object(read_object(path)?)
+        .map_err(|e| e.to_string())?;
+    for (name, prog) in vm.programs(obj).map_err(|e| e.to_string())? {
+        let v = vm.verified_program(prog).map_err(|e| e.to_string())?;
         println!(
-            "program {} (section {}): ok, {} insns",
-            p.name,
-            p.section,
+            "program {name} (section {}): ok, {} insns",
+            v.section(),
             v.insns().len()
         );
         for f in v.functions() {

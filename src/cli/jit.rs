@@ -3,7 +3,6 @@
 use super::load::read_object;
 use super::CliResult;
 use clap::{Args, ValueEnum};
-use rvbpf::ebpf::verifier::{verify, VerifyEnv};
 use rvbpf::rv64::Target;
 use rvbpf::Vm;
 use rvbpf_jit::{compile, JitOptions, TccScheme};
@@ -51,42 +50,20 @@ pub fn run(args: &JitArgs) -> CliResult {
         Tcc::Stack => TccScheme::Stack,
         Tcc::Ptr => TccScheme::Ptr,
     };
-    let obj = read_object(&args.object)?;
-    // The runtime verifies against its real helpers and kfuncs first.
     let mut vm = Vm::new();
-    let id = vm.load_object(obj.clone()).map_err(|e| e.to_string())?;
+    let id = vm
+        .load_object(read_object(&args.object)?)
+        .map_err(|e| e.to_string())?;
     let prog = super::run::choose_program(&vm, id, args.prog.as_deref())?;
-    let name = vm
-        .program_info(prog)
-        .map_err(|e| e.to_string())?
-        .0
-        .to_string();
-    let index = obj
-        .programs
-        .iter()
-        .position(|p| p.name == name)
-        .ok_or_else(|| format!("{}: no program `{name}`", obj.name))?;
-    let entry_args = if matches!(
-        obj.programs[index].kind,
-        rvbpf::ebpf::object::ProgKind::Other
-    ) {
-        2
-    } else {
-        1
-    };
-    let env = VerifyEnv {
-        helper_known: &|_| true,
-        kfunc_known: &|_| true,
-        entry_args,
-    };
-    let verified = verify(&obj, index, &env).map_err(|e| e.to_string())?;
-    let image = compile(&verified, &JitOptions { target, tcc })
-        .map_err(|e| format!("{}: {e}", obj.name))?;
+    let verified = vm.verified_program(prog).map_err(|e| e.to_string())?;
+    let (object, name) = (verified.object_name(), verified.name());
+    let image =
+        compile(&verified, &JitOptions { target, tcc }).map_err(|e| format!("{object}: {e}"))?;
     match args.emit {
         Emit::Listing => {
             println!(
                 "; {} `{}`: target {target}, tcc {:?}, {} code bytes ({} text), tail-call entry at +{}",
-                obj.name,
+                object,
                 name,
                 tcc,
                 image.code.len(),

@@ -117,15 +117,12 @@ fn read_input(args: &RunArgs) -> Result<Vec<u8>, String> {
 /// Hex digits, optionally separated by whitespace, `0x` prefix allowed.
 pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    let s = s.strip_prefix("0x").unwrap_or(s);
-    let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return None;
-    }
-    digits
-        .chunks(2)
-        .map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
-        .collect()
+    let digits: String = s
+        .strip_prefix("0x")
+        .unwrap_or(s)
+        .split_whitespace()
+        .collect();
+    rvbpf::ebpf::data_file::parse_hex_bytes(&digits).ok()
 }
 
 pub fn load(vm: &mut Vm, path: &Path) -> Result<ObjectId, String> {

@@ -494,6 +494,22 @@ impl Vm {
         })
     }
 
+    /// The verifier's full output for loaded program `prog` (per-function
+    /// facts; the JIT's input), checked against this VM's helpers and kfuncs
+    /// with the same entry convention the VM loaded it with.
+    pub fn verified_program(
+        &self,
+        prog: ProgId,
+    ) -> Result<rvbpf_ebpf::verifier::VerifiedProgram, Error> {
+        let p = self.prog(prog)?;
+        let (obj, index) = self.program_source(prog.0 as usize);
+        verified_program(obj, index, &self.registry).map_err(|reason| Error::Rejected {
+            object: obj.name.clone(),
+            program: p.name.clone(),
+            reason,
+        })
+    }
+
     /// The object and index inside it of loaded program `p` (JIT compiles
     /// from the object).
     pub(crate) fn program_source(&self, p: usize) -> (&Object, usize) {

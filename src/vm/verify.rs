@@ -33,15 +33,7 @@ pub(crate) fn verify(
     index: usize,
     registry: &Registry,
 ) -> Result<Vec<FuncFacts>, RejectReason> {
-    let helper_known = |id: i32| registry.helper_known(id);
-    let kfunc_known = |name: &str| registry.kfunc_known(name);
-    let env = VerifyEnv {
-        helper_known: &helper_known,
-        kfunc_known: &kfunc_known,
-        entry_args: entry_args(&obj.programs[index].kind),
-    };
-    let verified = verifier::verify(obj, index, &env)?;
-    Ok(verified
+    Ok(verified_program(obj, index, registry)?
         .functions()
         .iter()
         .map(|f| FuncFacts {
@@ -53,8 +45,9 @@ pub(crate) fn verify(
         .collect())
 }
 
-/// Verifies program `index` of `obj` again and returns the full verified
-/// program (the JIT's input; the runtime keeps only [`FuncFacts`]).
+/// Verifies program `index` of `obj` and returns the full verified program
+/// (the JIT's input and the CLI's facts; the runtime keeps only
+/// [`FuncFacts`], so callers verify again when they need more).
 pub(crate) fn verified_program(
     obj: &Object,
     index: usize,
