@@ -183,6 +183,7 @@ fn subprogram_tail_calls_twice_from_the_entry() {
         programs: vec![raw_program("entry", &entry), raw_program("leaf", &leaf)],
         maps: standard_maps(),
         kfuncs: vec![],
+        kfunc_protos: vec![],
     };
     let mut vm = Vm::new();
     let o = vm.load_object(obj).unwrap_or_else(|e| panic!("{e}"));
@@ -277,6 +278,7 @@ fn call_depth_through_tail_calls_matches_linux() {
         programs: vec![raw_program("prog0", asm)],
         maps: standard_maps(),
         kfuncs: vec![],
+        kfunc_protos: vec![],
     };
     let mut vm = Vm::new();
     let o = vm.load_object(obj).unwrap_or_else(|e| panic!("{e}"));
@@ -310,6 +312,7 @@ fn map_helpers_with_null_checks() {
         programs: vec![raw_program("prog0", asm)],
         maps: standard_maps(),
         kfuncs: vec![],
+        kfunc_protos: vec![],
     };
     let mut vm = Vm::new();
     let o = vm.load_object(obj).unwrap_or_else(|e| panic!("{e}"));

@@ -170,6 +170,58 @@ fn kfunc_with_a_negative_int_argument() {
 }
 
 #[test]
+fn kfunc_arguments_are_widened_as_the_riscv_psabi_requires() {
+    // crates/ebpf/tests/fixtures/kfunc_args.c, run with skb->len = 4. The
+    // program computes every argument with 32-bit BPF ops (see its
+    // disassembly: `w1 += -10`, `w3 s>>= 24`, `w4 &= 65535` ...), so the
+    // registers hold them zero-extended from bit 31. What each kfunc must
+    // see, by the psABI rule for its declared type:
+    //   int a = 4 - 10 = -6                → 0xffff_ffff_ffff_fffa
+    //   unsigned b = 4 << 29 = 0x8000_0000 → 0xffff_ffff_8000_0000 (sign-extended too)
+    //   signed char c = (s8)200 = -56      → 0xffff_ffff_ffff_ffc8
+    //   unsigned short d = (u16)0x1_0004   → 4
+    //   u64 e = 4 << 40                    → 0x0000_0400_0000_0000
+    //   bool f = 1; unsigned char u = (u8)254 → 0xfe;
+    //   short s = (s16)0x8000 = -32768     → 0xffff_ffff_ffff_8000
+    // Every engine runs (runtime_support::run), so the log holds one entry
+    // per engine and call; all must match.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut vm = Vm::new();
+    for name in ["bpf_kfunc_widths", "bpf_kfunc_flag"] {
+        let log = seen.clone();
+        vm.register_kfunc(name, move |_, a| {
+            log.lock().unwrap().push((name, a));
+            Ok(1)
+        });
+    }
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/ebpf/tests/fixtures/kfunc_args.o"
+    );
+    let o = vm.load_elf_file(path).unwrap();
+    let p = vm.program(o, "kfunc_args").unwrap();
+    assert_eq!(run(&mut vm, p, &Ctx::zeros(4)).ret, 2);
+    let seen = seen.lock().unwrap();
+    let engines = rvbpf::Engine::all().len();
+    assert_eq!(seen.len(), 2 * engines);
+    for (name, a) in seen.iter() {
+        match *name {
+            "bpf_kfunc_widths" => assert_eq!(
+                *a,
+                [
+                    0xffff_ffff_ffff_fffa,
+                    0xffff_ffff_8000_0000,
+                    0xffff_ffff_ffff_ffc8,
+                    4,
+                    0x0000_0400_0000_0000
+                ]
+            ),
+            _ => assert_eq!(a[..3], [1, 0xfe, 0xffff_ffff_ffff_8000]),
+        }
+    }
+}
+
+#[test]
 fn kfuncs_and_globals_from_an_elf_object() {
     // crates/ebpf/tests/fixtures/kfunc_globals.c with example(x) = x + 100 and
     // other(x, y) = x * y, skb->len = 4:

@@ -5,12 +5,14 @@
 //! the maps, the trace log and the deterministic clock/PRNG) and the five
 //! argument registers r1..r5 as raw `u64`s; it returns r0.
 //!
-//! Argument convention (also for kfuncs): registers arrive exactly as the
-//! BPF program left them — no sign- or zero-extension is applied. A kfunc
-//! declared `int f(int x)` must read `args[0] as i32`; the upper 32 bits of
-//! a 32-bit argument are not meaningful (BPF code typically zero-extends,
-//! the RISC-V C ABI would sign-extend — the native JIT engine must do that
-//! conversion when it calls into C, not the helper).
+//! Argument convention: helper arguments arrive exactly as the BPF program
+//! left them — no sign- or zero-extension is applied (helpers are rvbpf's
+//! own Rust code). Kfunc arguments are widened first when the object's BTF
+//! declares the kfunc's prototype: every engine applies the RISC-V psABI
+//! rule a C callee relies on (`ArgWidening`: an `int` or `unsigned int`
+//! arrives sign-extended from bit 31). Without a prototype (assembler text)
+//! kfunc arguments arrive raw too, and a kfunc declared `int f(int x)` must
+//! read `args[0] as i32`.
 //!
 //! Built-in helpers (see [`builtin`]): map_lookup_elem (1),
 //! map_update_elem (2), map_delete_elem (3), ktime_get_ns (5),

@@ -16,6 +16,7 @@ use rvbpf_ebpf::insn::Insn;
 use rvbpf_ebpf::inst::{
     self, AluOp, AtomicOp, CallTarget, Cond, EndianOp, Inst, LddwKind, Operand, Reg, Size,
 };
+use rvbpf_ebpf::object::{ArgWidening, KfuncProto};
 
 /// Binary ALU operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -341,6 +342,8 @@ pub struct DecodeEnv<'a> {
     pub maps: &'a Maps,
     /// The object's kfunc names (indexed by `CALL_KFUNC` imm).
     pub kfunc_names: &'a [String],
+    /// Their BTF prototypes, where known (same index; may be shorter).
+    pub kfunc_protos: &'a [Option<KfuncProto>],
     pub registry: &'a mut Registry,
     /// Start pcs of the program's functions (sorted).
     pub func_starts: &'a [usize],
@@ -670,8 +673,10 @@ pub fn decode(insns: &[Insn], env: &mut DecodeEnv<'_>) -> Result<Vec<Op>, Decode
                         name: name.clone(),
                     });
                 }
+                let proto = env.kfunc_protos.get(k as usize).and_then(Option::as_ref);
                 Op {
                     aux: env.registry.kfunc_id(name),
+                    imm: pack_widenings(proto),
                     ..op(Code::CallKfunc)
                 }
             }
@@ -706,6 +711,43 @@ fn map_id(env: &DecodeEnv<'_>, pc: usize, index: u32) -> Result<MapId, DecodeFai
         .ok_or(DecodeFailure::BadMap { pc, index })
 }
 
+/// The widenings [`pack_widenings`] can store, by their 4-bit code.
+const WIDENINGS: [ArgWidening; 6] = [
+    ArgWidening::Unchanged,
+    ArgWidening::Sign32,
+    ArgWidening::Sign8,
+    ArgWidening::Zero8,
+    ArgWidening::Sign16,
+    ArgWidening::Zero16,
+];
+
+/// How a `CallKfunc` op's five argument registers are widened (psABI, see
+/// [`ArgWidening`]), packed 4 bits per argument into the op's `imm`:
+/// all zero (unchanged) without a prototype.
+fn pack_widenings(proto: Option<&KfuncProto>) -> i64 {
+    let Some(proto) = proto else { return 0 };
+    proto
+        .args
+        .iter()
+        .take(5)
+        .enumerate()
+        .fold(0, |packed, (i, w)| {
+            let code = WIDENINGS.iter().position(|x| x == w).unwrap_or(0) as i64;
+            packed | code << (4 * i)
+        })
+}
+
+/// Argument registers `args` as the kfunc of a `CallKfunc` op with
+/// immediate `packed` receives them.
+pub fn widen_kfunc_args(packed: i64, args: [u64; 5]) -> [u64; 5] {
+    let mut out = args;
+    for (i, v) in out.iter_mut().enumerate() {
+        let code = ((packed >> (4 * i)) & 0xf) as usize;
+        *v = WIDENINGS.get(code).map_or(*v, |w| w.apply(*v));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -726,6 +768,7 @@ mod tests {
             map_ids: &[],
             maps: &maps,
             kfunc_names: &[],
+            kfunc_protos: &[],
             registry: &mut registry,
             func_starts: starts,
         };

@@ -2,7 +2,7 @@
 //! lowering: alu, memory, jumps, calls.
 
 use super::alu::{alu32, alu64, cond32, sign_extend, swap, to_le};
-use super::decode::{Code, Op, Rmw};
+use super::decode::{self, Code, Op, Rmw};
 use super::frames::Frame;
 use super::Interp;
 use crate::helpers::{HelperEnv, HelperError, HelperFn};
@@ -402,7 +402,7 @@ impl Interp<'_> {
                 // ---- calls ----
                 Code::CallHelper => regs[0] = self.call_helper_id(op.imm, &regs, at)?,
                 Code::Callx => regs[0] = self.call_helper_id(regs[d] as i64, &regs, at)?,
-                Code::CallKfunc => regs[0] = self.call_kfunc(op.aux, &regs, at)?,
+                Code::CallKfunc => regs[0] = self.call_kfunc(op.aux, op.imm, &regs, at)?,
                 Code::TailCall => {
                     if let Some(target) = self.take_tail_call(regs[2], regs[3], tail_calls_left) {
                         // Replace the current frame: same r10, new program at pc 0.
@@ -529,10 +529,17 @@ impl Interp<'_> {
         self.call_helper(h, regs, at, id)
     }
 
-    /// Calls kfunc `kfunc` (a registry id).
+    /// Calls kfunc `kfunc` (a registry id), its arguments widened as
+    /// `widenings` (see `decode::widen_kfunc_args`) says.
     #[cold]
     #[inline(never)]
-    fn call_kfunc(&mut self, kfunc: u32, regs: &[u64; 16], at: usize) -> Result<u64, RunError> {
+    fn call_kfunc(
+        &mut self,
+        kfunc: u32,
+        widenings: i64,
+        regs: &[u64; 16],
+        at: usize,
+    ) -> Result<u64, RunError> {
         let name = || self.registry.kfunc_name(kfunc).to_string();
         let k = self
             .registry
@@ -543,7 +550,9 @@ impl Interp<'_> {
             })?;
         self.stats.kfunc_calls += 1;
         let mut env = HelperEnv::new(&mut self.m.mem, &mut self.m.maps, &mut self.m.host);
-        k(&mut env, [regs[1], regs[2], regs[3], regs[4], regs[5]]).map_err(|e| match e {
+        let args =
+            decode::widen_kfunc_args(widenings, [regs[1], regs[2], regs[3], regs[4], regs[5]]);
+        k(&mut env, args).map_err(|e| match e {
             HelperError::Memory(f) => RunError::from_fault(at, f),
             source => RunError::Kfunc {
                 pc: at,

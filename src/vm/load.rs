@@ -106,6 +106,7 @@ impl Vm {
                 map_ids: &map_ids,
                 maps: &self.machine.maps,
                 kfunc_names: &obj.kfuncs,
+                kfunc_protos: &obj.kfunc_protos,
                 registry: &mut self.registry,
                 func_starts: &starts,
             };

@@ -77,6 +77,7 @@ pub fn build_object(spec: &Spec) -> (Object, Vec<String>) {
         programs,
         maps: standard_maps(),
         kfuncs: vec![],
+        kfunc_protos: vec![],
     };
     (obj, texts)
 }

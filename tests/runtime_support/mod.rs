@@ -41,6 +41,7 @@ pub fn object(name: &str, programs: Vec<Program>, maps: Vec<MapDef>) -> Object {
         programs,
         maps,
         kfuncs: vec![],
+        kfunc_protos: vec![],
     }
 }
 

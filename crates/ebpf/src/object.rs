@@ -21,9 +21,17 @@ pub struct Object {
     pub maps: Vec<MapDef>,
     /// Names of kfuncs declared `extern ... __ksym`, indexed by `CALL_KFUNC` imm.
     pub kfuncs: Vec<String>,
+    /// The kfuncs' BTF prototypes, same index as `kfuncs`. Shorter than
+    /// `kfuncs` (or `None` at an index) when the object has no BTF for a
+    /// kfunc, e.g. assembler text: its arguments are then passed unchanged.
+    pub kfunc_protos: Vec<Option<KfuncProto>>,
 }
 
 impl Object {
+    /// The BTF prototype of kfunc `index`, if the object has one.
+    pub fn kfunc_proto(&self, index: usize) -> Option<&KfuncProto> {
+        self.kfunc_protos.get(index).and_then(Option::as_ref)
+    }
     pub fn program(&self, name: &str) -> Option<&Program> {
         self.programs.iter().find(|p| p.name == name)
     }
@@ -180,4 +188,100 @@ pub struct GlobalVar {
     pub name: String,
     pub offset: u32,
     pub size: u32,
+}
+
+/// A kfunc's prototype, as far as calling it is concerned: how each
+/// argument register must be widened before host C code sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KfuncProto {
+    /// One entry per declared parameter, in order (a trailing `...` is not
+    /// listed).
+    pub args: Vec<ArgWidening>,
+}
+
+/// How one argument is widened to 64 bits under the RISC-V psABI, which is
+/// the calling convention kfuncs (host C code) are called with.
+///
+/// BPF leaves the upper bits of a 32-bit value zero (ALU32 results) or
+/// anything (64-bit arithmetic on an `int`), but the psABI requires a
+/// 32-bit integer argument to be sign-extended from bit 31, whether the type
+/// is signed or not; an 8- or 16-bit integer is first extended to 32 bits by
+/// its own signedness, then likewise. A callee compiled for RV64 may rely on
+/// that (it uses `*w` instructions and compares full registers), so every
+/// engine widens kfunc arguments the same way: the JIT with one or two
+/// instructions per argument, the interpreter with [`ArgWidening::apply`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgWidening {
+    /// 64-bit integers, pointers and anything else: passed unchanged.
+    Unchanged,
+    /// `int`, `unsigned int`, 32-bit enums: sign-extend from bit 31.
+    Sign32,
+    /// `signed char`, `__s8`: sign-extend from bit 7.
+    Sign8,
+    /// `unsigned char`, `bool`, `__u8`: zero-extend from bit 7.
+    Zero8,
+    /// `short`, `__s16`: sign-extend from bit 15.
+    Sign16,
+    /// `unsigned short`, `__u16`: zero-extend from bit 15.
+    Zero16,
+}
+
+impl ArgWidening {
+    /// The widening for an integer (or enum) type of `size` bytes.
+    pub fn for_int(size: u32, signed: bool) -> ArgWidening {
+        match (size, signed) {
+            (1, true) => ArgWidening::Sign8,
+            (1, false) => ArgWidening::Zero8,
+            (2, true) => ArgWidening::Sign16,
+            (2, false) => ArgWidening::Zero16,
+            (4, _) => ArgWidening::Sign32,
+            _ => ArgWidening::Unchanged,
+        }
+    }
+
+    /// The 64-bit register value the callee sees for register value `v`.
+    pub fn apply(self, v: u64) -> u64 {
+        match self {
+            ArgWidening::Unchanged => v,
+            ArgWidening::Sign32 => v as i32 as i64 as u64,
+            ArgWidening::Sign8 => v as i8 as i64 as u64,
+            ArgWidening::Zero8 => v as u8 as u64,
+            ArgWidening::Sign16 => v as i16 as i64 as u64,
+            ArgWidening::Zero16 => v as u16 as u64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod arg_widening_tests {
+    use super::ArgWidening::*;
+
+    #[test]
+    fn widening_follows_the_psabi() {
+        // int -5 left zero-extended by an ALU32 op: the callee must see -5.
+        assert_eq!(Sign32.apply(0x0000_0000_ffff_fffb), (-5i64) as u64);
+        // unsigned int 0x8000_0000 is sign-extended too (psABI: "even for
+        // unsigned 32-bit types").
+        assert_eq!(Sign32.apply(0x8000_0000), 0xffff_ffff_8000_0000);
+        // Garbage above bit 31 is discarded.
+        assert_eq!(Sign32.apply(0x1234_5678_0000_0007), 7);
+        assert_eq!(Sign8.apply(0xff80), 0xffff_ffff_ffff_ff80);
+        assert_eq!(Zero8.apply(0xffff_ff80), 0x80);
+        assert_eq!(Sign16.apply(0x1_8000), 0xffff_ffff_ffff_8000);
+        assert_eq!(Zero16.apply(0xffff_8000), 0x8000);
+        assert_eq!(
+            Unchanged.apply(0xdead_beef_0000_0001),
+            0xdead_beef_0000_0001
+        );
+    }
+
+    #[test]
+    fn int_types_map_to_their_widening() {
+        use super::ArgWidening;
+        assert_eq!(ArgWidening::for_int(4, false), Sign32);
+        assert_eq!(ArgWidening::for_int(4, true), Sign32);
+        assert_eq!(ArgWidening::for_int(1, false), Zero8);
+        assert_eq!(ArgWidening::for_int(2, true), Sign16);
+        assert_eq!(ArgWidening::for_int(8, true), Unchanged);
+    }
 }

@@ -286,6 +286,28 @@ fn lddw_relocations_become_map_fd_and_map_value() {
 }
 
 #[test]
+fn kfunc_prototypes_give_each_argument_its_psabi_widening() {
+    use rvbpf_ebpf::object::ArgWidening::*;
+    // fixtures/kfunc_args.c declares
+    //   u64 bpf_kfunc_widths(int, unsigned int, signed char, unsigned short, u64);
+    //   u64 bpf_kfunc_flag(bool, unsigned char, short);
+    // psABI: 32-bit ints sign-extend whatever their signedness; 8/16-bit ones
+    // extend by their own signedness; 64-bit values pass unchanged.
+    let obj = load("kfunc_args.o");
+    assert_eq!(obj.kfuncs, vec!["bpf_kfunc_widths", "bpf_kfunc_flag"]);
+    let args = |i: usize| obj.kfunc_proto(i).expect("BTF prototype").args.clone();
+    assert_eq!(args(0), vec![Sign32, Sign32, Sign8, Zero16, Unchanged]);
+    assert_eq!(args(1), vec![Zero8, Zero8, Sign16]);
+    // kfunc_globals.c: bpf_kfunc_other(int x, int y); an index past the
+    // table has no prototype.
+    assert_eq!(
+        load("kfunc_globals.o").kfunc_proto(0).unwrap().args,
+        vec![Sign32, Sign32]
+    );
+    assert!(obj.kfunc_proto(2).is_none());
+}
+
+#[test]
 fn kfuncs_static_globals_and_custom_sections() {
     let obj = load("kfunc_globals.o");
     // .text is relocated before tc, so bpf_kfunc_other (called from .text) comes first.

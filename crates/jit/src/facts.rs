@@ -4,7 +4,7 @@
 
 use crate::regmap::HELPER_TAIL_CALL;
 use rvbpf_ebpf::inst::{CallTarget, Inst};
-use rvbpf_ebpf::object::MapKind;
+use rvbpf_ebpf::object::{ArgWidening, MapKind};
 use rvbpf_ebpf::verifier::{FunctionFacts, VerifiedProgram};
 
 /// Everything lowering and layout read about the program.
@@ -23,6 +23,9 @@ pub struct ProgramFacts<'a> {
     /// (The verifier's `makes_helper_calls` also counts the tail call, which
     /// needs neither ra nor a parked count.)
     pub calls_host: Vec<bool>,
+    /// Per kfunc (index of `CallTarget::Kfunc`): how its argument registers
+    /// are widened before the call (psABI); empty without a BTF prototype.
+    pub kfunc_args: Vec<Vec<ArgWidening>>,
 }
 
 impl<'a> ProgramFacts<'a> {
@@ -47,6 +50,9 @@ impl<'a> ProgramFacts<'a> {
             functions,
             map_kinds: prog.maps().iter().map(|m| m.kind).collect(),
             calls_host,
+            kfunc_args: (0..prog.kfuncs().len())
+                .map(|k| prog.kfunc_proto(k).map_or(Vec::new(), |p| p.args.clone()))
+                .collect(),
         }
     }
 

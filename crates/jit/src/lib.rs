@@ -169,9 +169,13 @@
 //!   by its caller at offset 0, so the header starts a fresh count (`reg`,
 //!   `stack`) or a null counter pointer (`ptr`, whose tail calls then fail):
 //!   tail calls from callbacks do not share the run's budget.
-//! * kfunc arguments are passed as BPF leaves them (32-bit values
-//!   zero-extended); the psABI sign-extension of `int` arguments needs the
-//!   kfunc's BTF prototype, which the JIT does not receive yet.
+//! * a kfunc without a BTF prototype (assembler text) gets its argument
+//!   registers as BPF left them. With a prototype, each argument is widened
+//!   before the call as the RISC-V psABI requires (`ArgWidening`: 32-bit
+//!   ints sign-extended even when unsigned, 8/16-bit ones by their own
+//!   signedness), exactly as the interpreter widens them; golden listing
+//!   `kfunc-args.txt`. The `known` facts are not consulted yet, so a value
+//!   already sign-extended is extended again (one compressed instruction).
 #![forbid(unsafe_code)]
 
 mod facts;

@@ -1,12 +1,13 @@
 //! Golden listing tests: `tests/golden/*.txt` hold BPF assembly (before the
 //! first `====` line; `# maps: array prog_array`, `# kfuncs: a b` comments
-//! configure the object) and, after each `==== <target> tcc=<scheme>` line,
+//! configure the object, and each `# kfunc-args: sign32 zero8 ...` line gives
+//! the next kfunc a prototype) and, after each `==== <target> tcc=<scheme>` line,
 //! the expected annotated listing. `BLESS=1 cargo test -p rvbpf-jit --test
 //! golden` rewrites the listings; review the diff like code.
 
 mod common;
 
-use rvbpf_ebpf::object::MapKind;
+use rvbpf_ebpf::object::{ArgWidening, KfuncProto, MapKind};
 use rvbpf_jit::{compile, TccScheme};
 use std::path::Path;
 
@@ -42,7 +43,25 @@ fn check_file(path: &Path, bless: bool) -> Option<String> {
         })
         .collect();
     let kfuncs = words_after(src, "# kfuncs:");
-    let prog = common::verified(src, &maps, &kfuncs);
+    let protos = src
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("# kfunc-args:"))
+        .map(|args| {
+            let args = args.split_whitespace().map(|w| match w {
+                "unchanged" => ArgWidening::Unchanged,
+                "sign32" => ArgWidening::Sign32,
+                "sign8" => ArgWidening::Sign8,
+                "zero8" => ArgWidening::Zero8,
+                "sign16" => ArgWidening::Sign16,
+                "zero16" => ArgWidening::Zero16,
+                other => panic!("{}: unknown widening {other}", path.display()),
+            });
+            Some(KfuncProto {
+                args: args.collect(),
+            })
+        })
+        .collect();
+    let prog = common::verified_with_protos(src, &maps, &kfuncs, protos);
     let mut out = String::from(src);
     let mut mismatch = None;
     for section in parts {

@@ -277,5 +277,6 @@ fn build_object(
         programs: vec![program],
         maps: vec![],
         kfuncs: vec![],
+        kfunc_protos: vec![],
     }
 }

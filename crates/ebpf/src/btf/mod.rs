@@ -2,13 +2,15 @@
 //! clang into the `.BTF` section of an object file.
 //!
 //! The loader uses it for three things: BTF-defined map definitions (`.maps`),
-//! the variables of global-data sections (`DATASEC`), and function argument
-//! counts (`FUNC` → `FUNC_PROTO`). Only little-endian BTF is accepted (BPF
+//! the variables of global-data sections (`DATASEC`), and function
+//! prototypes (`FUNC` → `FUNC_PROTO`: argument counts and int returns of BPF
+//! functions, argument widths of extern kfuncs). Only little-endian BTF is accepted (BPF
 //! objects for x86/arm/riscv hosts are little endian).
 
 mod parse;
 mod types;
 
+use crate::object::{ArgWidening, KfuncProto};
 pub use types::{BtfKind, BtfType, Enumerator, Linkage, Member, Param, TypeId, VarSecInfo};
 
 /// How deep a chain of modifiers/typedefs/arrays may go before we call it a
@@ -209,7 +211,44 @@ impl Btf {
             )
         }))
     }
+    /// The prototype of the extern (`__ksym`) function `name`: how each of
+    /// its arguments is widened when it is called (see [`ArgWidening`]).
+    /// `None` if there is no such extern `FUNC` or its prototype is broken.
+    pub fn kfunc_proto(&self, name: &str) -> Option<KfuncProto> {
+        let (_, func) = self.find(
+            name,
+            |k| matches!(k, BtfKind::Func { linkage, .. } if *linkage == Linkage::Extern),
+        )?;
+        let BtfKind::Func { proto, .. } = func.kind else {
+            return None;
+        };
+        let BtfKind::FuncProto { params, .. } = &self.get(proto)?.kind else {
+            return None;
+        };
+        let args = params
+            .iter()
+            .filter(|p| !(p.ty == 0 && p.name.is_empty())) // `...`
+            .map(|p| self.arg_widening(p.ty))
+            .collect::<Option<Vec<_>>>()?;
+        Some(KfuncProto { args })
+    }
+
+    /// Widening of a parameter of type `ty`, looking through typedefs and
+    /// qualifiers.
+    fn arg_widening(&self, ty: TypeId) -> Option<ArgWidening> {
+        let ty = self.skip_modifiers(ty).ok()?;
+        Some(match &self.get(ty)?.kind {
+            BtfKind::Int { size, encoding, .. } => {
+                ArgWidening::for_int(*size, encoding & BTF_INT_SIGNED != 0)
+            }
+            BtfKind::Enum { size, signed, .. } => ArgWidening::for_int(*size, *signed),
+            _ => ArgWidening::Unchanged,
+        })
+    }
 }
+
+/// `BTF_INT_SIGNED`: bit 0 of an `INT`'s encoding.
+const BTF_INT_SIGNED: u8 = 1;
 
 #[cfg(test)]
 mod tests;

@@ -55,11 +55,16 @@ pub fn load_elf(name: &str, bytes: &[u8]) -> Result<Object, LoadError> {
         );
     }
     let programs = link::link_programs(&view, &code, btf.as_ref())?;
+    let kfunc_protos = kfuncs
+        .iter()
+        .map(|k| btf.as_ref().and_then(|b| b.kfunc_proto(k)))
+        .collect();
     Ok(Object {
         name: name.to_string(),
         programs,
         maps: map_table.maps,
         kfuncs,
+        kfunc_protos,
     })
 }
 

@@ -57,7 +57,7 @@ pub use layout::MAX_INSNS;
 
 use crate::insn::Insn;
 use crate::inst::{CallTarget, Inst};
-use crate::object::{MapDef, Object, ProgKind};
+use crate::object::{KfuncProto, MapDef, Object, ProgKind};
 use callgraph::CallSites;
 use effects::{arg_bits, effects};
 
@@ -124,6 +124,7 @@ pub struct VerifiedProgram {
     functions: Vec<FunctionFacts>,
     maps: Vec<MapDef>,
     kfuncs: Vec<String>,
+    kfunc_protos: Vec<Option<KfuncProto>>,
     object_name: String,
     entry_args: u8,
 }
@@ -164,6 +165,11 @@ impl VerifiedProgram {
     /// The object's kfunc names; `CallTarget::Kfunc(i)` indexes these.
     pub fn kfuncs(&self) -> &[String] {
         &self.kfuncs
+    }
+    /// The BTF prototype of kfunc `index`, if the object had one (its
+    /// arguments are then widened per the psABI at every call).
+    pub fn kfunc_proto(&self, index: usize) -> Option<&KfuncProto> {
+        self.kfunc_protos.get(index).and_then(Option::as_ref)
     }
     pub fn object_name(&self) -> &str {
         &self.object_name
@@ -224,6 +230,7 @@ pub fn verify(
         functions,
         maps: obj.maps.clone(),
         kfuncs: obj.kfuncs.clone(),
+        kfunc_protos: obj.kfunc_protos.clone(),
         object_name: obj.name.clone(),
         entry_args: env.entry_args.min(5),
     })

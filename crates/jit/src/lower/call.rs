@@ -9,7 +9,8 @@ use crate::regmap::bpf_reg;
 use crate::regmap::{HELPER_TAIL_CALL, T0, T1, T2, TCC, TCC_SAVED};
 use crate::{JitError, TccScheme, TAIL_CALL_ENTRY_OFFSET};
 use rvbpf_ebpf::inst::{CallTarget, Reg as BpfReg};
-use rvbpf_rv64::{AluOp, BranchOp, Imm12, Inst, LoadOp, Reg, ShiftOp};
+use rvbpf_ebpf::object::ArgWidening;
+use rvbpf_rv64::{AluImmOp, AluOp, BranchOp, Imm12, Inst, LoadOp, Reg, ShiftOp, UnaryOp};
 
 type Scheme = TccScheme;
 
@@ -21,6 +22,7 @@ pub fn lower_call(cx: &mut Cx, target: CallTarget) -> Result<(), JitError> {
             Ok(())
         }
         CallTarget::Kfunc(i) => {
+            widen_kfunc_args(cx, i);
             host_call(cx, RelocKind::Kfunc(i));
             Ok(())
         }
@@ -32,6 +34,54 @@ pub fn lower_call(cx: &mut Cx, target: CallTarget) -> Result<(), JitError> {
                 .ok_or_else(|| cx.invalid(format!("call target {pc} is not a function")))?;
             bpf2bpf(cx, callee);
             Ok(())
+        }
+    }
+}
+
+/// Widens kfunc `kfunc`'s argument registers in place as its BTF prototype
+/// and the RISC-V psABI require (`ArgWidening`): a C callee may rely on a
+/// 32-bit argument being sign-extended, which BPF code does not guarantee.
+/// R1..R5 are clobbered by the call anyway, so rewriting them is invisible
+/// to the program.
+fn widen_kfunc_args(cx: &mut Cx, kfunc: u32) {
+    let args = cx
+        .facts()
+        .kfunc_args
+        .get(kfunc as usize)
+        .cloned()
+        .unwrap_or_default();
+    for (i, widening) in args.iter().take(5).enumerate() {
+        let r = bpf_reg(BpfReg::new(1 + i as u8).expect("r1..r5"));
+        let (bits, signed) = match widening {
+            ArgWidening::Unchanged => continue,
+            ArgWidening::Sign32 => {
+                cx.sext32(r, r);
+                continue;
+            }
+            ArgWidening::Zero8 => {
+                cx.push(Inst::AluImm {
+                    op: AluImmOp::Andi,
+                    rd: r,
+                    rs1: r,
+                    imm: Imm12::new(0xff).expect("fits"),
+                });
+                continue;
+            }
+            ArgWidening::Sign8 => (8, true),
+            ArgWidening::Sign16 => (16, true),
+            ArgWidening::Zero16 => (16, false),
+        };
+        if cx.zbb() {
+            let op = match (bits, signed) {
+                (8, _) => UnaryOp::SextB,
+                (_, true) => UnaryOp::SextH,
+                _ => UnaryOp::ZextH,
+            };
+            cx.push(Inst::Unary { op, rd: r, rs1: r });
+        } else {
+            let back = if signed { ShiftOp::Srai } else { ShiftOp::Srli };
+            cx.shift(ShiftOp::Slli, r, r, 64 - bits);
+            cx.shift(back, r, r, 64 - bits);
         }
     }
 }

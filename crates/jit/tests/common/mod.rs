@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use rvbpf_ebpf::asm::assemble_object;
-use rvbpf_ebpf::object::{MapDef, MapKind, Object};
+use rvbpf_ebpf::object::{KfuncProto, MapDef, MapKind, Object};
 use rvbpf_ebpf::verifier::{verify, VerifiedProgram, VerifyEnv};
 use rvbpf_jit::{compile, Image, JitOptions, TccScheme};
 use rvbpf_rv64::Target;
@@ -21,9 +21,20 @@ pub fn map(kind: MapKind) -> MapDef {
 
 /// Assembles `src` with the given maps and kfunc names and verifies it.
 pub fn verified(src: &str, maps: &[MapKind], kfuncs: &[&str]) -> VerifiedProgram {
+    verified_with_protos(src, maps, kfuncs, vec![])
+}
+
+/// [`verified`], with BTF-like prototypes for the first kfuncs.
+pub fn verified_with_protos(
+    src: &str,
+    maps: &[MapKind],
+    kfuncs: &[&str],
+    kfunc_protos: Vec<Option<KfuncProto>>,
+) -> VerifiedProgram {
     let mut obj: Object = assemble_object("test", src).unwrap_or_else(|e| panic!("{e}\n{src}"));
     obj.maps = maps.iter().map(|&k| map(k)).collect();
     obj.kfuncs = kfuncs.iter().map(|s| s.to_string()).collect();
+    obj.kfunc_protos = kfunc_protos;
     let env = VerifyEnv {
         helper_known: &|_| true,
         kfunc_known: &|_| true,
