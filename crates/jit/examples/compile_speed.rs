@@ -1,5 +1,7 @@
 //! JIT compile time per BPF instruction, one quick run for quoting:
-//! `cargo run --release -p rvbpf-jit --example compile_speed [-- N [SLOTS]]`.
+//! `cargo run --release -p rvbpf-jit --example compile_speed [-- N [SLOTS [ONLY]]]`.
+//! `ONLY` (e.g. `rv64gc` or `sbpf`) keeps the rows whose name contains it,
+//! for `perf record`/`perf stat` of one compiler.
 //!
 //! Each row is the median of N compiles (default 21) of the generated
 //! program in `benches/compile_support/program.rs`, timed with
@@ -52,6 +54,8 @@ fn main() {
         Some(a) => vec![a.parse().expect("SLOTS must be a number")],
         None => vec![LARGE_SLOTS, SMALL_SLOTS],
     };
+    let only = args.get(2).cloned().unwrap_or_default();
+    let wanted = |name: &str| name.contains(only.as_str());
     println!("median of {runs} compiles");
     for slots in sizes {
         let workload = Workload::new(slots);
@@ -62,17 +66,23 @@ fn main() {
             "jit", "insns", "ms/compile", "ns/insn", "code bytes"
         );
         for target in ["rv64g", "rv64gc"] {
-            let mut jit = Rvbpf::new(&workload, target);
-            row(&format!("rvbpf {target}"), &workload, &mut jit, runs);
+            let name = format!("rvbpf {target}");
+            // `rv64g` alone would also match `rv64gc`.
+            if wanted(&name) && (only != "rv64g" || target == "rv64g") {
+                let mut jit = Rvbpf::new(&workload, target);
+                row(&name, &workload, &mut jit, runs);
+            }
         }
         #[cfg(target_arch = "x86_64")]
         {
-            if slots <= SMALL_SLOTS {
+            if slots <= SMALL_SLOTS && wanted("rbpf x86-64") {
                 let mut jit = compile_support::Rbpf::new(&workload);
                 row("rbpf x86-64", &workload, &mut jit, runs);
             }
-            let mut jit = compile_support::Sbpf::new(&workload);
-            row("solana-sbpf x86-64", &workload, &mut jit, runs);
+            if wanted("solana-sbpf x86-64") {
+                let mut jit = compile_support::Sbpf::new(&workload);
+                row("solana-sbpf x86-64", &workload, &mut jit, runs);
+            }
         }
     }
 }

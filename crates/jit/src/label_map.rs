@@ -1,32 +1,37 @@
-//! Where each [`Label`] landed: dense arrays indexed by label number (one
-//! per label kind), so binding and resolving are plain array accesses
-//! during every layout round.
+//! Where each [`Label`] was bound: dense arrays indexed by label number (one
+//! per label kind), so binding and resolving are plain array accesses.
+//! Labels are bound to stream positions ([`Pos`]), which do not move
+//! during layout; layout turns a position into an offset.
 
 use crate::items::Label;
+use crate::stream::Pos;
 
 /// Marks a label that was never bound.
-const UNBOUND: usize = usize::MAX;
+const UNBOUND: Pos = Pos {
+    at: u32::MAX,
+    frag: u32::MAX,
+};
 
-/// Code offsets of bound labels.
+/// Stream positions of bound labels.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct LabelMap {
-    pc: Vec<usize>,
-    func_start: Vec<usize>,
-    func_tc_entry: Vec<usize>,
-    epilogue: Vec<usize>,
-    local: Vec<usize>,
+    pc: Vec<Pos>,
+    func_start: Vec<Pos>,
+    func_tc_entry: Vec<Pos>,
+    epilogue: Vec<Pos>,
+    local: Vec<Pos>,
 }
 
 impl LabelMap {
-    /// An empty map with room for labels of `pcs` BPF instructions.
+    /// An empty map with room for the labels of `pcs` BPF instructions.
     pub fn with_pcs(pcs: usize) -> LabelMap {
         LabelMap {
-            pc: Vec::with_capacity(pcs),
+            pc: vec![UNBOUND; pcs],
             ..LabelMap::default()
         }
     }
 
-    fn slot(&self, l: Label) -> (&Vec<usize>, usize) {
+    fn slot(&self, l: Label) -> (&Vec<Pos>, usize) {
         match l {
             Label::Pc(i) => (&self.pc, i),
             Label::FuncStart(i) => (&self.func_start, i),
@@ -36,22 +41,8 @@ impl LabelMap {
         }
     }
 
-    /// Unbinds every label, keeping the tables' memory (layout places the
-    /// same labels again each round).
-    pub fn unbind_all(&mut self) {
-        for table in [
-            &mut self.pc,
-            &mut self.func_start,
-            &mut self.func_tc_entry,
-            &mut self.epilogue,
-            &mut self.local,
-        ] {
-            table.fill(UNBOUND);
-        }
-    }
-
     /// Binds `l` at `at`; false if it was bound already.
-    pub fn insert(&mut self, l: Label, at: usize) -> bool {
+    pub fn insert(&mut self, l: Label, at: Pos) -> bool {
         let (table, i) = match l {
             Label::Pc(i) => (&mut self.pc, i),
             Label::FuncStart(i) => (&mut self.func_start, i),
@@ -60,7 +51,8 @@ impl LabelMap {
             Label::Local(i) => (&mut self.local, i as usize),
         };
         if table.len() <= i {
-            table.resize(i + 1, UNBOUND);
+            // Local labels are numbered in creation order: grow by doubling.
+            table.resize((i + 1).max(2 * table.len()), UNBOUND);
         }
         let fresh = table[i] == UNBOUND;
         table[i] = at;
@@ -68,20 +60,8 @@ impl LabelMap {
     }
 
     /// Where `l` is bound, if it is.
-    pub fn get(&self, l: Label) -> Option<usize> {
+    pub fn get(&self, l: Label) -> Option<Pos> {
         let (table, i) = self.slot(l);
         table.get(i).copied().filter(|&at| at != UNBOUND)
-    }
-}
-
-impl std::ops::Index<&Label> for LabelMap {
-    type Output = usize;
-
-    fn index(&self, l: &Label) -> &usize {
-        let (table, i) = self.slot(*l);
-        match table.get(i) {
-            Some(at) if *at != UNBOUND => at,
-            _ => panic!("label {l:?} never bound"),
-        }
     }
 }

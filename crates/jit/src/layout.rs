@@ -1,5 +1,5 @@
 //! Layout: choose each relaxable item's form with a bounded relaxation loop
-//! (forms only grow), then encode everything once.
+//! (forms only grow), then emit the text once.
 //!
 //! | item     | forms (bytes)                                                        |
 //! |----------|----------------------------------------------------------------------|
@@ -9,15 +9,20 @@
 //! | PoolLoad | `auipc rd; ld rd` (8)                                                |
 //! | AddrOf   | `auipc rd; addi rd` (8)                                              |
 //!
-//! [`expand`] is the single source of truth for what an item becomes: the
-//! relaxation loop asks it whether the current form reaches, the emitter
-//! encodes exactly what it returns.
+//! Layout works on the [`Stream`]: fixed code is already encoded, so only
+//! its fragments (the items above and `Align4`) are sized, and only the
+//! ones that can still grow are checked again in each round. An offset is
+//! `fixed bytes before + fragment bytes before` (`Growth`).
+//!
+//! [`expand`] is the single source of truth for what a fragment becomes:
+//! the relaxation loop asks it whether the current form reaches, the
+//! emitter encodes exactly what it returns.
 
 use crate::facts::ProgramFacts;
 use crate::image::{FunctionEntry, Image, PoolEntry, Reloc, Span};
-use crate::items::{Item, Label, Tagged};
-use crate::label_map::LabelMap;
+use crate::items::{Item, Label};
 use crate::lower::Lowered;
+use crate::stream::{Frag, Pos, Stream};
 use crate::{JitError, JitOptions, TAIL_CALL_ENTRY_OFFSET};
 use rvbpf_rv64::{
     compress, encode, split_hi_lo, BranchOffset, Imm12, Inst, JumpOffset, LoadOp, Reg, Target,
@@ -48,13 +53,6 @@ impl Piece {
         Piece {
             inst,
             compressed: false,
-        }
-    }
-    fn len(&self) -> usize {
-        if self.compressed {
-            2
-        } else {
-            4
         }
     }
 }
@@ -97,16 +95,29 @@ impl std::ops::Deref for Pieces {
 /// The current form does not reach its target.
 struct OutOfRange;
 
+/// Bytes of fragments before each fragment: `growth[k]` for fragments
+/// `0..k`, one more entry for the end. Position `p` is at offset
+/// `p.at + growth[p.frag]`.
+struct Growth(Vec<u32>);
+
+impl Growth {
+    fn offset(&self, p: Pos) -> usize {
+        p.at as usize + self.0[p.frag as usize] as usize
+    }
+}
+
 /// Where things are, for resolving labels during one layout iteration.
 struct Resolver<'a> {
-    labels: &'a LabelMap,
+    stream: &'a Stream,
+    growth: &'a Growth,
     pool_base: usize,
 }
 
 impl Resolver<'_> {
     fn label(&self, l: Label) -> Result<usize, JitError> {
-        self.labels
-            .get(l)
+        self.stream
+            .label(l)
+            .map(|p| self.growth.offset(p))
             .ok_or_else(|| JitError::Internal(format!("label {l:?} never bound")))
     }
 }
@@ -129,29 +140,15 @@ fn initial_form(item: &Item, target: &Target) -> Form {
     }
 }
 
-fn fixed_piece(inst: Inst, target: &Target) -> Result<Piece, JitError> {
-    let enc = target
-        .encode(&inst)
-        .map_err(|e| JitError::Internal(e.to_string()))?;
-    Ok(Piece {
-        inst,
-        compressed: enc.is_compressed(),
-    })
-}
-
-/// Size of `item` in `form` at offset `at` (what layout assumes before
-/// expanding).
-fn form_size(item: &Item, form: Form, target: &Target, at: usize) -> Result<usize, JitError> {
-    Ok(match *item {
-        Item::Align4 => (4 - at % 4) % 4,
-        Item::Fixed(i) => fixed_piece(i, target)?.len(),
-        Item::Wide(_) => 4,
-        Item::Bind(_) => 0,
+/// Size of fragment `item` in `form` (`Align4` is sized where it lands).
+fn form_size(item: &Item, form: Form) -> u8 {
+    match *item {
         Item::Branch { .. } => [2, 4, 8, 12][form as usize],
         Item::Jump { .. } => [2, 4, 8, 8][form as usize],
         Item::Call { .. } => [4, 4, 8, 8][form as usize],
         Item::PoolLoad { .. } | Item::AddrOf { .. } => 8,
-    })
+        Item::Align4 | Item::Fixed(_) | Item::Wide(_) | Item::Bind(_) => 0,
+    }
 }
 
 /// `auipc rd, hi; <second>(lo)` reaching `delta` bytes from the auipc.
@@ -169,9 +166,9 @@ fn expand(
 ) -> Result<Result<Pieces, OutOfRange>, JitError> {
     let rel = |l: Label| -> Result<i64, JitError> { Ok(r.label(l)? as i64 - here as i64) };
     let pieces = match *item {
-        Item::Fixed(i) => Pieces::new(&[fixed_piece(i, target)?]),
-        Item::Wide(i) => Pieces::new(&[Piece::word(i)]),
-        Item::Bind(_) => Pieces::new(&[]),
+        Item::Fixed(_) | Item::Wide(_) | Item::Bind(_) => {
+            return Err(JitError::Internal(format!("{item:?} is not a fragment")))
+        }
         Item::Align4 => match here % 4 {
             0 => Pieces::new(&[]),
             2 if target.c => Pieces::new(&[Piece {
@@ -312,30 +309,22 @@ fn grow(form: Form) -> Form {
     }
 }
 
-/// Offsets of every item and every label for the current sizes
-/// (`sizes[i]` of each item in its form; `Align4` depends on its offset).
-fn place(
-    items: &[Tagged],
-    sizes: &[u8],
-    labels: &mut LabelMap,
-    offsets: &mut Vec<usize>,
-) -> Result<usize, JitError> {
-    offsets.clear();
-    let mut at = 0;
-    for (t, &size) in items.iter().zip(sizes) {
-        offsets.push(at);
-        at += match t.item {
-            Item::Bind(l) => {
-                if !labels.insert(l, at) {
-                    return Err(JitError::Internal(format!("label {l:?} bound twice")));
-                }
-                0
-            }
-            Item::Align4 => (4 - at % 4) % 4,
-            _ => size as usize,
+/// Fragment bytes before each fragment for the current sizes (`sizes[k]`
+/// of each fragment in its form; `Align4` depends on its offset). Returns
+/// the text length.
+fn place(stream: &Stream, sizes: &[u8], growth: &mut Growth) -> usize {
+    let g = &mut growth.0;
+    g.clear();
+    let mut total = 0u32;
+    g.push(0);
+    for (f, &size) in stream.frags.iter().zip(sizes) {
+        total += match f.item {
+            Item::Align4 => (4 - (f.at + total) % 4) % 4,
+            _ => size as u32,
         };
+        g.push(total);
     }
-    Ok(at)
+    stream.fixed.len() + total as usize
 }
 
 /// Items whose form can still grow (relaxable and not at their largest).
@@ -356,72 +345,72 @@ fn align8(n: usize) -> usize {
 pub(crate) struct Encoded {
     pub code: Vec<u8>,
     pub text_len: usize,
-    pub labels: LabelMap,
+    growth: Growth,
     pub spans: Vec<Span>,
 }
 
-/// Relaxes and encodes `items`, appending the pool (constants filled in,
-/// relocated slots zero) at the next 8-byte boundary.
-pub(crate) fn encode_items(
-    items: &[Tagged],
+impl Encoded {
+    /// Offset of label `l` in `stream` (the stream this was laid out from).
+    pub fn label(&self, stream: &Stream, l: Label) -> Result<usize, JitError> {
+        stream
+            .label(l)
+            .map(|p| self.growth.offset(p))
+            .ok_or_else(|| JitError::Internal(format!("label {l:?} never bound")))
+    }
+}
+
+/// Relaxes the fragments of `stream` and emits the text, appending the pool
+/// (constants filled in, relocated slots zero) at the next 8-byte boundary.
+pub(crate) fn encode_stream(
+    stream: &Stream,
     pool: &[PoolEntry],
     target: &Target,
 ) -> Result<Encoded, JitError> {
-    let pool_slots = pool.len();
-    let mut forms: Vec<Form> = items
-        .iter()
-        .map(|t| initial_form(&t.item, target))
-        .collect();
-    // Fixed items are encoded once, here; the emitter copies the bytes.
-    let mut fixed_bytes = Vec::with_capacity(items.len());
-    let mut sizes = Vec::with_capacity(items.len());
-    for (t, &form) in items.iter().zip(&forms) {
-        let (size, bytes) = match t.item {
-            Item::Fixed(i) => {
-                let enc = target
-                    .encode(&i)
-                    .map_err(|e| JitError::Internal(e.to_string()))?;
-                (enc.len(), enc)
-            }
-            _ => (
-                form_size(&t.item, form, target, 0)?,
-                rvbpf_rv64::Encoded::word(0),
-            ),
-        };
-        sizes.push(size as u8);
-        fixed_bytes.push(bytes);
+    if let Some(e) = &stream.error {
+        return Err(e.clone());
     }
+    let frags = &stream.frags;
+    let mut forms: Vec<Form> = frags
+        .iter()
+        .map(|f| initial_form(&f.item, target))
+        .collect();
+    let mut sizes: Vec<u8> = frags
+        .iter()
+        .zip(&forms)
+        .map(|(f, &form)| form_size(&f.item, form))
+        .collect();
     // Only relaxable items can be out of range; one at its largest form
     // cannot grow (reach errors surface when it is encoded).
-    let mut pending: Vec<usize> = (0..items.len())
-        .filter(|&i| growable(&items[i].item, forms[i]))
+    let mut pending: Vec<u32> = (0..frags.len() as u32)
+        .filter(|&k| growable(&frags[k as usize].item, forms[k as usize]))
         .collect();
     // Each relaxable item grows at most three times, and every round that
     // does not converge grows at least one item.
-    let max_rounds = 3 * items.len() + 2;
+    let max_rounds = 3 * frags.len() + 2;
     let mut rounds = 0;
-    let mut offsets = Vec::with_capacity(items.len());
-    let mut labels = LabelMap::with_pcs(items.len());
+    let mut growth = Growth(Vec::with_capacity(frags.len() + 1));
     let text_len = loop {
-        labels.unbind_all();
-        let text_len = place(items, &sizes, &mut labels, &mut offsets)?;
+        let text_len = place(stream, &sizes, &mut growth);
         let r = Resolver {
-            labels: &labels,
+            stream,
+            growth: &growth,
             pool_base: align8(text_len),
         };
         let mut changed = false;
-        for &i in &pending {
-            let item = &items[i].item;
-            if expand(item, forms[i], offsets[i], target, &r)?.is_err() {
-                forms[i] = grow(forms[i]);
-                sizes[i] = form_size(item, forms[i], target, 0)? as u8;
+        for &k in &pending {
+            let k = k as usize;
+            let f = &frags[k];
+            let at = f.at as usize + growth.0[k] as usize;
+            if expand(&f.item, forms[k], at, target, &r)?.is_err() {
+                forms[k] = grow(forms[k]);
+                sizes[k] = form_size(&f.item, forms[k]);
                 changed = true;
             }
         }
         if !changed {
             break text_len;
         }
-        pending.retain(|&i| growable(&items[i].item, forms[i]));
+        pending.retain(|&k| growable(&frags[k as usize].item, forms[k as usize]));
         rounds += 1;
         if rounds > max_rounds {
             return Err(JitError::Internal(
@@ -431,52 +420,20 @@ pub(crate) fn encode_items(
     };
     let pool_base = align8(text_len);
     let r = Resolver {
-        labels: &labels,
+        stream,
+        growth: &growth,
         pool_base,
     };
-    let mut code = Vec::with_capacity(pool_base + 8 * pool_slots);
-    let mut spans: Vec<Span> = Vec::new();
-    for (i, t) in items.iter().enumerate() {
-        debug_assert_eq!(code.len(), offsets[i]);
-        let start = code.len();
-        let pieces = match t.item {
-            Item::Fixed(_) => {
-                code.extend_from_slice(fixed_bytes[i].bytes());
-                Pieces::new(&[])
-            }
-            // A label emits nothing.
-            Item::Bind(_) => Pieces::new(&[]),
-            _ => expand(&t.item, forms[i], offsets[i], target, &r)?
-                .map_err(|_| JitError::Internal("relaxed item out of range".into()))?,
-        };
-        for p in pieces.iter() {
-            if p.compressed {
-                let half = compress(&p.inst)
-                    .ok_or_else(|| JitError::Internal(format!("{:?} has no RVC form", p.inst)))?;
-                code.extend_from_slice(&half.to_le_bytes());
-            } else {
-                code.extend_from_slice(&encode(&p.inst).to_le_bytes());
-            }
-        }
-        let expected = match t.item {
-            Item::Align4 => (4 - start % 4) % 4,
-            _ => sizes[i] as usize,
-        };
-        if code.len() - start != expected {
-            return Err(JitError::Internal(format!(
-                "{:?}: size differs from its form",
-                t.item
-            )));
-        }
-        match spans.last_mut() {
-            Some(s) if s.owner == t.owner => s.end = code.len(),
-            _ => spans.push(Span {
-                owner: t.owner,
-                start,
-                end: code.len(),
-            }),
-        }
+    let mut code = Vec::with_capacity(pool_base + 8 * pool.len());
+    let mut copied = 0;
+    for (k, f) in frags.iter().enumerate() {
+        code.extend_from_slice(&stream.fixed[copied..f.at as usize]);
+        copied = f.at as usize;
+        emit_frag(f, forms[k], sizes[k], target, &r, &mut code)?;
     }
+    code.extend_from_slice(&stream.fixed[copied..]);
+    debug_assert_eq!(code.len(), text_len);
+    let spans = spans(stream, &growth, text_len);
     // Pad to the pool with `nop`s so the text disassembles cleanly
     // (`c.nop` covers a 2-byte remainder on C targets).
     while code.len() < pool_base {
@@ -496,9 +453,59 @@ pub(crate) fn encode_items(
     Ok(Encoded {
         code,
         text_len,
-        labels,
+        growth,
         spans,
     })
+}
+
+/// Appends fragment `f` in its final `form` (of `size` bytes, except
+/// `Align4`) at the end of `code`.
+fn emit_frag(
+    f: &Frag,
+    form: Form,
+    size: u8,
+    target: &Target,
+    r: &Resolver,
+    code: &mut Vec<u8>,
+) -> Result<(), JitError> {
+    let start = code.len();
+    let pieces = expand(&f.item, form, start, target, r)?
+        .map_err(|_| JitError::Internal("relaxed item out of range".into()))?;
+    for p in pieces.iter() {
+        if p.compressed {
+            let half = compress(&p.inst)
+                .ok_or_else(|| JitError::Internal(format!("{:?} has no RVC form", p.inst)))?;
+            code.extend_from_slice(&half.to_le_bytes());
+        } else {
+            code.extend_from_slice(&encode(&p.inst).to_le_bytes());
+        }
+    }
+    let expected = match f.item {
+        Item::Align4 => (4 - start % 4) % 4,
+        _ => size as usize,
+    };
+    if code.len() - start != expected {
+        return Err(JitError::Internal(format!(
+            "{:?}: size differs from its form",
+            f.item
+        )));
+    }
+    Ok(())
+}
+
+/// The code range of each owner run: from its start to the next run's.
+fn spans(stream: &Stream, growth: &Growth, text_len: usize) -> Vec<Span> {
+    let runs = &stream.owners;
+    runs.iter()
+        .enumerate()
+        .map(|(i, run)| Span {
+            owner: run.owner,
+            start: growth.offset(run.start),
+            end: runs
+                .get(i + 1)
+                .map_or(text_len, |next| growth.offset(next.start)),
+        })
+        .collect()
 }
 
 pub fn assemble(
@@ -507,7 +514,8 @@ pub fn assemble(
     opts: &JitOptions,
 ) -> Result<Image, JitError> {
     let target = &opts.target;
-    let enc = encode_items(&lowered.items, &lowered.pool, target)?;
+    let stream = &lowered.stream;
+    let enc = encode_stream(stream, &lowered.pool, target)?;
     let pool_base = align8(enc.text_len);
     let relocs = lowered
         .pool
@@ -521,11 +529,6 @@ pub fn assemble(
             PoolEntry::Const(_) => None,
         })
         .collect();
-    let label_at = |l: Label| {
-        enc.labels
-            .get(l)
-            .ok_or_else(|| JitError::Internal(format!("label {l:?} never bound")))
-    };
     let functions = facts
         .functions
         .iter()
@@ -533,13 +536,13 @@ pub fn assemble(
         .map(|(i, f)| {
             Ok(FunctionEntry {
                 name: f.name.clone(),
-                offset: label_at(Label::FuncStart(i))?,
+                offset: enc.label(stream, Label::FuncStart(i))?,
                 frame_size: lowered.frames[i].size as usize,
             })
         })
         .collect::<Result<Vec<_>, JitError>>()?;
     let pc_map = (0..facts.insts.len())
-        .map(|pc| label_at(Label::Pc(pc)))
+        .map(|pc| enc.label(stream, Label::Pc(pc)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Image {
         code: enc.code,
@@ -561,14 +564,10 @@ mod tests {
     use crate::items::Owner;
     use rvbpf_rv64::{decode, BranchOp};
 
-    fn tagged(items: Vec<Item>) -> Vec<Tagged> {
-        items
-            .into_iter()
-            .map(|item| Tagged {
-                owner: Owner::Insn(0),
-                item,
-            })
-            .collect()
+    fn stream(items: Vec<Item>, target: Target) -> Stream {
+        let mut s = Stream::new(target, 2);
+        s.extend(Owner::Insn(0), &items);
+        s
     }
 
     /// Branch, jump and call over `gap` 4-byte nops; returns the decoded
@@ -588,7 +587,7 @@ mod tests {
         items.extend(std::iter::repeat_n(Item::Wide(Inst::NOP), gap));
         items.push(Item::Bind(far));
         items.push(Item::Fixed(Inst::RET));
-        let enc = encode_items(&tagged(items), &[], &target).unwrap();
+        let enc = encode_stream(&stream(items, target), &[], &target).unwrap();
         let mut out = Vec::new();
         let mut at = 0;
         while at < enc.code.len() && out.len() < 6 {

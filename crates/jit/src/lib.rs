@@ -186,6 +186,7 @@ mod label_map;
 mod layout;
 mod lower;
 mod regmap;
+mod stream;
 pub mod trampoline;
 
 pub use image::{FunctionEntry, Image, PoolEntry, Reloc, RelocKind};

@@ -28,6 +28,7 @@ use crate::frame::FrameLayout;
 use crate::image::{PoolEntry, RelocKind};
 use crate::items::{Item, Label, Owner, Tagged};
 use crate::regmap::{bpf_reg, T1};
+use crate::stream::Stream;
 use crate::{JitError, JitOptions, TccScheme};
 use rvbpf_ebpf::inst::{Inst as Bpf, LddwKind};
 use rvbpf_rv64::{load_imm, AluOp, Imm12, Inst, Reg, Shamt, ShiftOp};
@@ -36,9 +37,9 @@ use rvbpf_rv64::{load_imm, AluOp, Imm12, Inst, Reg, Shamt, ShiftOp};
 /// come from the literal pool in two instructions.
 pub const MAX_INLINE_CONSTANT: usize = 2;
 
-/// A lowered program: tagged items plus the literal pool's relocations.
-pub struct Lowered {
-    pub items: Vec<Tagged>,
+/// A lowered program: the code stream plus the literal pool's relocations.
+pub(crate) struct Lowered {
+    pub stream: Stream,
     /// Each 8-byte pool slot, by slot number.
     pub pool: Vec<PoolEntry>,
     pub frames: Vec<FrameLayout>,
@@ -198,7 +199,7 @@ impl Cx<'_, '_> {
 }
 
 /// Lowers every function: header, prologue, body, epilogue.
-pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered, JitError> {
+pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered, JitError> {
     check_functions(facts)?;
     let program_has_tail_calls = facts.functions.iter().any(|f| f.has_tail_call);
     let constants: Vec<Vec<(Reg, i64)>> = facts
@@ -235,22 +236,22 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
         next_local: 0,
         spare: Vec::new(),
     };
-    // Each instruction's label plus its code: typically one to three items.
-    let mut items = Vec::with_capacity(4 * facts.insts.len());
+    let mut stream = Stream::new(opts.target, facts.insts.len());
     let address_taken = address_taken(facts);
     for (i, f) in facts.functions.iter().enumerate() {
         let frame = &frames[i];
-        let tag = |owner, list: Vec<Item>, items: &mut Vec<Tagged>| {
-            items.extend(list.into_iter().map(|item| Tagged { owner, item }))
+        let tag = |owner, list: Vec<Item>, stream: &mut Stream| stream.extend(owner, &list);
+        let stub = |owner, list: Vec<Item>, stubs: &mut Vec<Tagged>| {
+            stubs.extend(list.into_iter().map(|item| Tagged { owner, item }))
         };
-        tag(Owner::Header(i), header(i, opts.tcc), &mut items);
+        tag(Owner::Header(i), header(i, opts.tcc), &mut stream);
         prog.next_local += 1;
         let skip = Label::Local(prog.next_local);
         let mut prologue = frame.prologue(skip);
         for &(r, v) in &constants[i] {
             prologue.extend(prog.li_items(r, v));
         }
-        tag(Owner::Prologue(i), prologue, &mut items);
+        tag(Owner::Prologue(i), prologue, &mut stream);
         let dead_zext = zext::dead_zero_extensions(facts.insts, f.start, f.end);
         let known_in = known::analyze(facts.insts, f.start, f.end, &dead_zext);
         let targets = fuse::jump_targets(facts.insts, f.start, f.end);
@@ -282,19 +283,18 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
             if dead_inline[pc - f.start] {
                 // Keeps the fusion state in step, drops the code.
                 body.lower_pc(&mut prog, &mut state, pc, None)?;
-                tag(Owner::Insn(pc), vec![Item::Bind(Label::Pc(pc))], &mut items);
+                stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
                 continue;
             }
             if is_repeat[pc - f.start] {
                 // Reached inline only when the first test failed: falls
                 // through (see `thread`).
-                tag(Owner::Insn(pc), vec![Item::Bind(Label::Pc(pc))], &mut items);
+                stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
                 continue;
             }
             let Some(th) = thread_at[pc - f.start] else {
-                let mut out = body.lower_pc(&mut prog, &mut state, pc, None)?;
-                let owner = Owner::Insn(pc);
-                items.extend(out.drain(..).map(|item| Tagged { owner, item }));
+                let out = body.lower_pc(&mut prog, &mut state, pc, None)?;
+                stream.extend(Owner::Insn(pc), &out);
                 // The next instruction reuses the buffer.
                 prog.spare = out;
                 continue;
@@ -302,22 +302,22 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
             // The first test branches to an out-of-line copy of the shared
             // code that ends with the repeated test's jump.
             prog.next_local += 1;
-            let stub = Label::Local(prog.next_local);
-            let out = body.lower_pc(&mut prog, &mut state, pc, Some(stub))?;
-            tag(Owner::Insn(pc), out, &mut items);
-            tag(Owner::Insn(pc), vec![Item::Bind(stub)], &mut stubs);
+            let stub_label = Label::Local(prog.next_local);
+            let out = body.lower_pc(&mut prog, &mut state, pc, Some(stub_label))?;
+            tag(Owner::Insn(pc), out, &mut stream);
+            stub(Owner::Insn(pc), vec![Item::Bind(stub_label)], &mut stubs);
             let mut copy_state = Carried::default();
             for p in th.shared..th.repeat {
                 let mut out = body.lower_pc(&mut prog, &mut copy_state, p, None)?;
                 // Its label belongs to the inline copy.
                 out.retain(|item| *item != Item::Bind(Label::Pc(p)));
-                tag(Owner::Insn(p), out, &mut stubs);
+                stub(Owner::Insn(p), out, &mut stubs);
             }
             let Bpf::Jump { off, .. } = facts.insts[th.repeat] else {
                 unreachable!("threaded_jumps ends at a jump")
             };
             let target = Label::Pc((th.repeat as i64 + 1 + off as i64) as usize);
-            tag(
+            stub(
                 Owner::Insn(th.repeat),
                 vec![Item::Jump { target }],
                 &mut stubs,
@@ -333,25 +333,17 @@ pub fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered,
                 epi.remove(at);
             }
         }
+        stream.extend(Owner::Epilogue(i), &epi);
         // After the epilogue's `ret`: reached only by their branches.
-        let mut epi: Vec<Tagged> = epi
-            .into_iter()
-            .map(|item| Tagged {
-                owner: Owner::Epilogue(i),
-                item,
-            })
-            .collect();
-        epi.extend(stubs);
-        if i + 1 < facts.functions.len() {
-            epi.push(Tagged {
-                owner: Owner::Epilogue(i),
-                item: Item::Align4,
-            });
+        for t in stubs {
+            stream.push(t.owner, t.item);
         }
-        items.extend(epi);
+        if i + 1 < facts.functions.len() {
+            stream.push(Owner::Epilogue(i), Item::Align4);
+        }
     }
     Ok(Lowered {
-        items,
+        stream,
         pool: prog.pool,
         frames,
     })
@@ -611,7 +603,7 @@ fn lower_lddw(cx: &mut Cx, rd: Reg, kind: LddwKind) -> Result<(), JitError> {
 mod tests {
     use super::*;
     use crate::items::Owner;
-    use crate::layout::encode_items;
+    use crate::layout::encode_stream;
     use crate::{PATCH_SITE_SIZE, TAIL_CALL_ENTRY_OFFSET};
     use rvbpf_rv64::{decode, Target};
 
@@ -623,16 +615,11 @@ mod tests {
                 (TccScheme::Stack, 33),
                 (TccScheme::Ptr, 0),
             ] {
-                let items: Vec<Tagged> = header(0, scheme)
-                    .into_iter()
-                    .map(|item| Tagged {
-                        owner: Owner::Header(0),
-                        item,
-                    })
-                    .collect();
-                let enc = encode_items(&items, &[], &target).unwrap();
+                let mut stream = Stream::new(target, 0);
+                stream.extend(Owner::Header(0), &header(0, scheme));
+                let enc = encode_stream(&stream, &[], &target).unwrap();
                 assert_eq!(enc.text_len, TAIL_CALL_ENTRY_OFFSET);
-                assert_eq!(enc.labels[&Label::FuncTcEntry(0)], 12);
+                assert_eq!(enc.label(&stream, Label::FuncTcEntry(0)).unwrap(), 12);
                 // Two 4-byte nops form the patch site.
                 for at in [0, 4] {
                     assert_eq!(decode(&enc.code[at..]).unwrap(), (Inst::NOP, 4));

@@ -1,0 +1,123 @@
+//! The lowering's output as layout wants it: fixed code already encoded,
+//! relaxable items kept aside.
+//!
+//! Most items are instructions whose encoding does not depend on where
+//! anything lands (`Item::Fixed`, `Item::Wide`). They are encoded the moment
+//! they are lowered and appended to one byte buffer, so layout never looks
+//! at them again. Only the items whose size depends on layout (branches,
+//! jumps, calls, pool loads, address-of, alignment) are kept, as
+//! *fragments*, each remembering how many fixed bytes precede it. A label is
+//! a [`Pos`]: fixed bytes and fragments before it. Once layout has sized
+//! the fragments, every offset is `fixed bytes before + fragment bytes
+//! before` (see `layout`).
+
+use crate::items::{Item, Label, Owner};
+use crate::label_map::LabelMap;
+use crate::JitError;
+use rvbpf_rv64::{encode, Target};
+
+/// A position in the stream: `at` fixed bytes and `frag` fragments come
+/// before it. (Code stays far below 4 GiB: BPF programs have at most a
+/// million instructions, each lowered to a few dozen bytes at most.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub at: u32,
+    pub frag: u32,
+}
+
+/// A relaxable item and the number of fixed bytes before it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frag {
+    pub at: u32,
+    pub item: Item,
+}
+
+/// Where the items of one [`Owner`] start; a run lasts until the next
+/// run's start (for the listing and [`crate::Image::pc_at`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OwnerRun {
+    pub owner: Owner,
+    pub start: Pos,
+}
+
+/// Fixed bytes, fragments, label positions and owner runs of a program.
+pub(crate) struct Stream {
+    target: Target,
+    /// Encodings of every fixed item, in program order.
+    pub fixed: Vec<u8>,
+    /// Relaxable items, in program order.
+    pub frags: Vec<Frag>,
+    /// Where each label was bound.
+    pub labels: LabelMap,
+    /// Maximal runs of consecutive items with the same owner.
+    pub owners: Vec<OwnerRun>,
+    /// The first item that could not be added (an instruction the target
+    /// lacks, a label bound twice): reported once lowering is done, as
+    /// layout used to report it.
+    pub error: Option<JitError>,
+}
+
+impl Stream {
+    /// An empty stream for `target`, with room for a program of `pcs` BPF
+    /// instructions.
+    pub fn new(target: Target, pcs: usize) -> Stream {
+        Stream {
+            target,
+            // About five bytes and 0.15 fragments per BPF instruction.
+            fixed: Vec::with_capacity(6 * pcs + 64),
+            frags: Vec::with_capacity(pcs / 4 + 16),
+            labels: LabelMap::with_pcs(pcs),
+            owners: Vec::with_capacity(pcs + 16),
+            error: None,
+        }
+    }
+
+    /// The current end of the stream.
+    pub fn pos(&self) -> Pos {
+        Pos {
+            at: self.fixed.len() as u32,
+            frag: self.frags.len() as u32,
+        }
+    }
+
+    /// Appends `item`, produced for `owner`.
+    pub fn push(&mut self, owner: Owner, item: Item) {
+        if self.owners.last().is_none_or(|run| run.owner != owner) {
+            let start = self.pos();
+            self.owners.push(OwnerRun { owner, start });
+        }
+        match item {
+            Item::Fixed(inst) => match self.target.encode(&inst) {
+                Ok(enc) => self.fixed.extend_from_slice(enc.bytes()),
+                Err(e) => self.fail(JitError::Internal(e.to_string())),
+            },
+            Item::Wide(inst) => self.fixed.extend_from_slice(&encode(&inst).to_le_bytes()),
+            Item::Bind(label) => {
+                let pos = self.pos();
+                if !self.labels.insert(label, pos) {
+                    self.fail(JitError::Internal(format!("label {label:?} bound twice")));
+                }
+            }
+            _ => self.frags.push(Frag {
+                at: self.fixed.len() as u32,
+                item,
+            }),
+        }
+    }
+
+    /// Appends `items`, all produced for `owner`.
+    pub fn extend(&mut self, owner: Owner, items: &[Item]) {
+        for &item in items {
+            self.push(owner, item);
+        }
+    }
+
+    fn fail(&mut self, e: JitError) {
+        self.error.get_or_insert(e);
+    }
+
+    /// Label `l`'s position, if bound.
+    pub fn label(&self, l: Label) -> Option<Pos> {
+        self.labels.get(l)
+    }
+}
