@@ -205,3 +205,40 @@ fn run_on_the_jit_reports_rv64_counters() {
     assert!(v["stats"]["insns_retired"].as_u64().unwrap() > 1000);
     assert!(v["stats"]["code_bytes"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn a_reader_closing_the_pipe_ends_the_output_quietly() {
+    // `rvbpf disasm big.s | head -1`: 20,000 instructions print far more
+    // than a pipe buffer holds (64 KiB), so rvbpf keeps writing after the
+    // reader is gone and gets EPIPE. It must stop with status 0 and no
+    // panic message (a plain `println!` would panic).
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("rvbpf-cli-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("big.s");
+    let mut text = "mov %r0, 1\n".repeat(20_000);
+    text.push_str("exit\n");
+    std::fs::write(&src, text).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rvbpf"))
+        .args(["disasm", src.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader (and with it the pipe's read end) is dropped here.
+    assert!(!first.is_empty());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "status {:?}, stderr: {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

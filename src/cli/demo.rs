@@ -39,11 +39,11 @@ fn run_demo(engine: Engine) -> Result<(Vm, ObjectId, ObjectId, Outcome), String>
 
 /// What one run did: the trace log, the return value and the counters.
 fn report(engine: Engine, vm: &Vm, main: ObjectId, tracer: ObjectId, out: &Outcome) {
-    println!("== engine: {engine}");
+    outln!("== engine: {engine}");
     for line in vm.trace_log().lines() {
-        println!("  trace_printk: {line}");
+        outln!("  trace_printk: {line}");
     }
-    println!(
+    outln!(
         "  entry returned {} (100 + the stage where the 34th tail call failed)",
         out.ret
     );
@@ -52,14 +52,14 @@ fn report(engine: Engine, vm: &Vm, main: ObjectId, tracer: ObjectId, out: &Outco
         Ok(GlobalValue::Bytes(b)) => format!("{b:02x?}"),
         Err(e) => format!("<{e}>"),
     };
-    println!(
+    outln!(
         "  stage visits: parse {}, filter {}, count {}   next_stage calls: {}",
         g(main, "visits_parse"),
         g(main, "visits_filter"),
         g(main, "visits_count"),
         g(main, "hops")
     );
-    println!(
+    outln!(
         "  tracer: fentry fired {}, fexit fired {}, last stage {}, last return {}",
         g(tracer, "entered"),
         g(tracer, "exited"),
@@ -67,28 +67,34 @@ fn report(engine: Engine, vm: &Vm, main: ObjectId, tracer: ObjectId, out: &Outco
         g(tracer, "last_ret")
     );
     let s = out.stats;
-    print!(
+    out!(
         "  stats: {} tail calls (budget 33), {} helper calls, {} tracer runs",
-        s.tail_calls, s.helper_calls, s.tracer_runs
+        s.tail_calls,
+        s.helper_calls,
+        s.tracer_runs
     );
     if s.insns_retired > 0 {
-        println!(
+        outln!(
             ", rv64: {} code bytes, {} insns retired, {} loads, {} stores\n",
-            s.code_bytes, s.insns_retired, s.loads, s.stores
+            s.code_bytes,
+            s.insns_retired,
+            s.loads,
+            s.stores
         );
     } else {
-        println!(
+        outln!(
             ", {} BPF insns, {} bpf2bpf calls\n",
-            s.insns_executed, s.bpf2bpf_calls
+            s.insns_executed,
+            s.bpf2bpf_calls
         );
     }
 }
 
 pub fn run() -> CliResult {
-    println!("rvbpf demonstration: a tail-call pipeline driven from a bpf2bpf subprogram,");
-    println!("traced by fentry/fexit programs attached to that subprogram.\n");
-    println!("  entry -call-> next_stage(0) -tail call-> parse -call-> next_stage(1) -tail call-> filter");
-    println!("  filter -call-> next_stage(2) -tail call-> count -call-> next_stage(2) -tail call-> count ...\n");
+    outln!("rvbpf demonstration: a tail-call pipeline driven from a bpf2bpf subprogram,");
+    outln!("traced by fentry/fexit programs attached to that subprogram.\n");
+    outln!("  entry -call-> next_stage(0) -tail call-> parse -call-> next_stage(1) -tail call-> filter");
+    outln!("  filter -call-> next_stage(2) -tail call-> count -call-> next_stage(2) -tail call-> count ...\n");
 
     // Full report on the interpreter (the reference) and the default JIT.
     let default_jit = Engine::from_name("jit").ok_or("no JIT engine")?;
@@ -100,10 +106,15 @@ pub fn run() -> CliResult {
     }
 
     // Every JIT configuration side by side: same answer, different cost.
-    println!("== every JIT configuration (target x tail-call counter scheme), emulated RV64");
-    println!(
+    outln!("== every JIT configuration (target x tail-call counter scheme), emulated RV64");
+    outln!(
         "  {:<26} {:>6} {:>11} {:>11} {:>7} {:>7}",
-        "engine", "return", "code bytes", "rv64 insns", "loads", "stores"
+        "engine",
+        "return",
+        "code bytes",
+        "rv64 insns",
+        "loads",
+        "stores"
     );
     let mut all_agree = true;
     for &engine in Engine::all()
@@ -114,7 +125,7 @@ pub fn run() -> CliResult {
         let s = out.stats;
         let agrees = Some(out.ret) == reference;
         all_agree &= agrees;
-        println!(
+        outln!(
             "  {:<26} {:>6} {:>11} {:>11} {:>7} {:>7}{}",
             engine.name(),
             out.ret,
@@ -129,11 +140,11 @@ pub fn run() -> CliResult {
             }
         );
     }
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Try: rvbpf run demo/demo.o --prog entry --engine jit --attach demo/demo_trace.o --json"
     );
-    println!("     rvbpf jit demo/demo.o --prog next_stage --tcc ptr");
+    outln!("     rvbpf jit demo/demo.o --prog next_stage --tcc ptr");
     Ok(if all_agree {
         ExitCode::SUCCESS
     } else {

@@ -17,8 +17,8 @@ pub fn disasm(path: &Path, prog: Option<&str>) -> CliResult {
     {
         let text = rvbpf::ebpf::disasm::listing(p, Some(&obj))
             .map_err(|e| format!("{}: program `{}`: {e}", obj.name, p.name))?;
-        println!("program {} (section {}):", p.name, p.section);
-        print!("{text}");
+        outln!("program {} (section {}):", p.name, p.section);
+        out!("{text}");
         shown += 1;
     }
     if shown == 0 {
@@ -36,13 +36,13 @@ pub fn verify(path: &Path) -> CliResult {
         .map_err(|e| e.to_string())?;
     for (name, prog) in vm.programs(obj).map_err(|e| e.to_string())? {
         let v = vm.verified_program(prog).map_err(|e| e.to_string())?;
-        println!(
+        outln!(
             "program {name} (section {}): ok, {} insns",
             v.section(),
             v.insns().len()
         );
         for f in v.functions() {
-            println!(
+            outln!(
                 "  fn {:<24} pcs {:>4}..{:<4} stack {:>3} B, {} args{}{}",
                 f.name,
                 f.start,
@@ -69,7 +69,7 @@ pub fn conformance(engine: Option<&str>, paths: &[PathBuf]) -> CliResult {
         executors = rvbpf::conformance::engine::all_executors();
     }
     let summary = rvbpf::conformance::run(paths, &mut executors).map_err(|e| e.to_string())?;
-    println!("{summary}");
+    outln!("{summary}");
     Ok(if summary.failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -61,7 +61,7 @@ pub fn run(args: &JitArgs) -> CliResult {
         compile(&verified, &JitOptions { target, tcc }).map_err(|e| format!("{object}: {e}"))?;
     match args.emit {
         Emit::Listing => {
-            println!(
+            outln!(
                 "; {} `{}`: target {target}, tcc {:?}, {} code bytes ({} text), tail-call entry at +{}",
                 object,
                 name,
@@ -70,7 +70,7 @@ pub fn run(args: &JitArgs) -> CliResult {
                 image.text_len,
                 rvbpf_jit::TAIL_CALL_ENTRY_OFFSET
             );
-            print!("{}", image.listing());
+            out!("{}", image.listing());
         }
         Emit::Bin => {
             let out = args.output.as_ref().ok_or("--emit bin needs -o FILE")?;

@@ -4,7 +4,22 @@
 //! subcommand, the built-in demonstration runs.
 //!
 //! Exit codes: 0 success, 1 the input was rejected or a run failed,
-//! 2 bad command-line usage.
+//! 2 bad command-line usage. Output goes through [`out!`]/[`outln!`], so a
+//! reader that closes the pipe early (`rvbpf disasm x.o | head`) ends the
+//! process quietly instead of making `print!` panic.
+
+/// `print!` to stdout; a closed stdout ends the process quietly.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
+}
+
+/// `println!` to stdout; a closed stdout ends the process quietly.
+macro_rules! outln {
+    () => { $crate::cli::write_stdout(format_args!("\n")) };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
 
 mod demo;
 mod inspect;
@@ -94,6 +109,20 @@ pub fn main() -> ExitCode {
             eprintln!("rvbpf: error: {msg}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Writes to stdout. When the reader has gone (broken pipe) there is
+/// nobody left to tell, so the process exits at once with status 0, as a
+/// shell pipeline expects; any other write error is reported and exits 1.
+pub fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::{ErrorKind, Write};
+    if let Err(e) = std::io::stdout().lock().write_fmt(args) {
+        if e.kind() == ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("rvbpf: error: writing to stdout: {e}");
+        std::process::exit(1);
     }
 }
 

@@ -76,7 +76,7 @@ pub fn run(args: &RunArgs) -> CliResult {
     }
     let ret = last.map_or(0, |o| o.ret);
     if args.json {
-        println!(
+        outln!(
             "{}",
             json_report(
                 !matches!(engine, Engine::Interp),
@@ -88,15 +88,18 @@ pub fn run(args: &RunArgs) -> CliResult {
             )?
         );
     } else {
-        print!("{}", vm.trace_log());
-        println!("return: {ret} ({ret:#x})");
+        out!("{}", vm.trace_log());
+        outln!("return: {ret} ({ret:#x})");
         if total.insns_retired > 0 {
-            println!(
+            outln!(
                 "rv64: {} code bytes, {} insns retired, {} loads, {} stores",
-                total.code_bytes, total.insns_retired, total.loads, total.stores
+                total.code_bytes,
+                total.insns_retired,
+                total.loads,
+                total.stores
             );
         }
-        println!(
+        outln!(
             "stats: {} insns, {} helper calls, {} kfunc calls, {} bpf2bpf calls, {} tail calls, {} tracer runs",
             total.insns_executed, total.helper_calls, total.kfunc_calls, total.bpf2bpf_calls, total.tail_calls, total.tracer_runs
         );
