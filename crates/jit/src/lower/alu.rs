@@ -8,7 +8,7 @@
 //!
 //! Every ALU32 lowering leaves the correct low 32 bits computed from the
 //! low 32 bits of its inputs only; the trailing zero-extension is left out
-//! when the analysis in [`super::zext`] shows the upper half is never read.
+//! when the analysis in [`super::live`] shows the upper half is never read.
 
 use super::Cx;
 use crate::regmap::{bpf_reg, T1};

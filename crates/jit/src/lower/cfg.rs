@@ -1,62 +1,136 @@
-//! Control flow inside one function: successors and jump targets.
+//! Control flow inside one function, from one scan of its instructions:
+//! each pc's successors, how many jumps land on each pc, whether any jump
+//! goes backwards, and (decoded in the same scan) each instruction's
+//! register [`Effects`]. Every dataflow analysis of the function walks
+//! these dense tables instead of decoding instructions again.
 
+use super::effects::Effects;
 use rvbpf_ebpf::inst::Inst;
 
-/// Successor pcs of `pc` that lie before `end` (calls fall through).
-pub fn successors(insts: &[Inst], pc: usize, end: usize) -> impl Iterator<Item = usize> {
-    let jump = |off: i64| usize::try_from(pc as i64 + 1 + off).ok();
-    let (next, taken) = match insts[pc] {
-        Inst::Ja { off, .. } => (None, jump(off as i64)),
-        Inst::Jump { off, .. } => (Some(pc + 1), jump(off as i64)),
-        Inst::Exit => (None, None),
-        _ => (Some(pc + 1), None),
-    };
-    [next, taken]
-        .into_iter()
-        .flatten()
-        .filter(move |&t| t < end)
+/// No edge.
+const NONE: u32 = u32::MAX;
+
+/// The successors of one pc inside the function (absolute pcs, or
+/// [`NONE`]): the next instruction and a jump's target. Calls fall through.
+#[derive(Clone, Copy, Debug)]
+struct Succ {
+    next: u32,
+    taken: u32,
 }
 
-/// The pcs of one function that some jump lands on, as a per-pc table.
+/// The control-flow graph of the function `[start, end)`.
 #[derive(Clone, Debug)]
-pub struct JumpTargets {
-    start: usize,
-    is_target: Vec<bool>,
+pub struct Cfg {
+    pub start: usize,
+    pub end: usize,
+    /// Indexed from `start`.
+    succ: Vec<Succ>,
+    /// Jumps of the function landing on each pc (indexed from `start`).
+    landings: Vec<u32>,
+    /// What each instruction does to registers (indexed from `start`).
+    effects: Vec<Effects>,
+    /// Some jump goes backwards (to itself or an earlier pc). Without one,
+    /// a backward dataflow pass in reverse pc order (or a forward one in pc
+    /// order) sees every successor's (predecessor's) final value, so one
+    /// pass reaches the fixpoint.
+    pub has_backward_jump: bool,
 }
 
-impl JumpTargets {
-    /// Does a jump of the function land on `pc`? (False outside it.)
-    pub fn contains(&self, pc: &usize) -> bool {
-        pc.checked_sub(self.start)
-            .and_then(|i| self.is_target.get(i))
-            .copied()
-            .unwrap_or(false)
+/// Where the jump at `pc` (a `ja` or conditional jump) goes, if it is one.
+pub fn jump_target(inst: &Inst, pc: usize) -> Option<i64> {
+    match *inst {
+        Inst::Ja { off, .. } => Some(pc as i64 + 1 + off as i64),
+        Inst::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
+        _ => None,
     }
 }
 
-/// pcs inside `[start, end)` that some jump of `[start, end)` lands on.
-pub fn jump_targets(insts: &[Inst], start: usize, end: usize) -> JumpTargets {
-    let mut is_target = vec![false; end - start];
-    for (pc, inst) in insts.iter().enumerate().take(end).skip(start) {
-        let t = match *inst {
-            Inst::Ja { off, .. } => pc as i64 + 1 + off as i64,
-            Inst::Jump { off, .. } => pc as i64 + 1 + off as i64,
-            _ => continue,
-        };
-        if (start as i64..end as i64).contains(&t) {
-            is_target[t as usize - start] = true;
+impl Cfg {
+    /// Scans `insts[start..end]` once. Edges leaving the function are left
+    /// out (lowering rejects such jumps).
+    pub fn new(insts: &[Inst], start: usize, end: usize) -> Cfg {
+        let n = end - start;
+        let mut succ = Vec::with_capacity(n);
+        let mut landings = vec![0u32; n];
+        let mut effects = Vec::with_capacity(n);
+        let mut has_backward_jump = false;
+        let inside = |t: i64| (start as i64..end as i64).contains(&t);
+        for (pc, inst) in insts[start..end]
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (start + i, x))
+        {
+            let e = Effects::of(inst);
+            effects.push(e);
+            let next = if e.falls && pc + 1 < end {
+                (pc + 1) as u32
+            } else {
+                NONE
+            };
+            let taken = match e.jump {
+                Some(off) => {
+                    let t = pc as i64 + 1 + off as i64;
+                    has_backward_jump |= t <= pc as i64;
+                    if inside(t) {
+                        landings[t as usize - start] += 1;
+                        t as u32
+                    } else {
+                        NONE
+                    }
+                }
+                None => NONE,
+            };
+            succ.push(Succ { next, taken });
+        }
+        Cfg {
+            start,
+            end,
+            succ,
+            landings,
+            effects,
+            has_backward_jump,
         }
     }
-    JumpTargets { start, is_target }
-}
 
-/// Does some jump of `[start, end)` go backwards (to itself or an earlier
-/// pc)? Without one, a backward dataflow pass in reverse pc order sees
-/// every successor's final value, so one pass reaches the fixpoint.
-pub fn has_backward_jump(insts: &[Inst], start: usize, end: usize) -> bool {
-    (start..end).any(|pc| match insts[pc] {
-        Inst::Ja { off, .. } => off < 0,
-        Inst::Jump { off, .. } => off < 0,
-        _ => false,
-    })
+    /// What the instruction at `pc` does to registers.
+    pub fn effects(&self, pc: usize) -> &Effects {
+        &self.effects[pc - self.start]
+    }
+
+    /// Successor pcs of `pc` inside the function.
+    pub fn successors(&self, pc: usize) -> impl Iterator<Item = usize> {
+        let s = self.succ[pc - self.start];
+        [s.next, s.taken]
+            .into_iter()
+            .filter(|&t| t != NONE)
+            .map(|t| t as usize)
+    }
+
+    /// `f(successor)` OR-ed over the successors of `pc` (the meet of a
+    /// backward may-analysis over bit sets).
+    pub fn union_over_successors(&self, pc: usize, f: impl Fn(usize) -> u16) -> u16 {
+        let s = self.succ[pc - self.start];
+        let mut acc = 0;
+        if s.next != NONE {
+            acc |= f(s.next as usize);
+        }
+        if s.taken != NONE {
+            acc |= f(s.taken as usize);
+        }
+        acc
+    }
+
+    /// Does a jump of the function land on `pc`? (False outside it.)
+    pub fn is_target(&self, pc: usize) -> bool {
+        pc.checked_sub(self.start)
+            .and_then(|i| self.landings.get(i))
+            .is_some_and(|&n| n > 0)
+    }
+
+    /// Jumps of the function landing on a pc of `from..=to`.
+    pub fn landings_in(&self, from: usize, to: usize) -> u32 {
+        self.landings[from - self.start..=to - self.start]
+            .iter()
+            .sum()
+    }
 }

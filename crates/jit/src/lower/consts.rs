@@ -15,6 +15,7 @@ use super::MAX_INLINE_CONSTANT;
 use rvbpf_ebpf::inst::{AluOp, Inst, LddwKind, Operand};
 use rvbpf_rv64::{load_imm, Imm12, Reg};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Registers available for constants, in allocation order.
 pub const CONSTANT_REGS: [Reg; 5] = [Reg::S7, Reg::S8, Reg::S9, Reg::S10, Reg::S11];
@@ -62,6 +63,33 @@ pub fn operand_constant(inst: &Inst) -> Option<i64> {
     }
 }
 
+/// Hashes one `i64` with a multiply and a fold: the counting map is hit
+/// once per constant operand of the function, where SipHash (the default,
+/// made to resist chosen keys, which a count of our own operands need not)
+/// cost more than all the rest of this analysis.
+#[derive(Default)]
+struct ValueHasher(u64);
+
+impl Hasher for ValueHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        // Fibonacci hashing; the fold brings the well-mixed high bits down
+        // to the low bits the table indexes with.
+        let x = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = x ^ (x >> 29);
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Instructions it takes to build `v` (inline or from the pool).
 fn cost(v: i64) -> u32 {
     load_imm(Reg::T1, v).len().min(MAX_INLINE_CONSTANT) as u32
@@ -87,7 +115,7 @@ pub fn hoisted_constants(insts: &[Inst], start: usize, end: usize) -> Vec<i64> {
     }
     // Weighted uses per distinct value; the build cost is per value, so it
     // multiplies once at the end.
-    let mut uses: HashMap<i64, u32> = HashMap::new();
+    let mut uses: HashMap<i64, u32, BuildHasherDefault<ValueHasher>> = HashMap::default();
     let mut loops_open = 0;
     for pc in start..end {
         loops_open += loop_delta[pc - start];

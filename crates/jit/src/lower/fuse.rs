@@ -11,19 +11,12 @@
 //! a 32-bit operation (which reads only the low half, so the mov's
 //! zero-extension is not needed).
 
-use super::cfg::JumpTargets;
+use super::cfg::Cfg;
 use rvbpf_ebpf::inst::{AluOp, Inst, Operand, Reg};
-
-pub use super::cfg::jump_targets;
 
 /// The `src` of a `mov dst, src` at `pc` that the instruction at `pc + 1`
 /// absorbs, if it can.
-pub fn fused_mov_source(
-    insts: &[Inst],
-    pc: usize,
-    end: usize,
-    targets: &JumpTargets,
-) -> Option<Reg> {
+pub fn fused_mov_source(insts: &[Inst], pc: usize, cfg: &Cfg) -> Option<Reg> {
     let Inst::Alu {
         is64: mov64,
         op: AluOp::Mov,
@@ -33,7 +26,7 @@ pub fn fused_mov_source(
     else {
         return None;
     };
-    if pc + 1 >= end || targets.contains(&(pc + 1)) || src == dst {
+    if pc + 1 >= cfg.end || cfg.is_target(pc + 1) || src == dst {
         return None;
     }
     match insts[pc + 1] {

@@ -3,15 +3,17 @@
 //! before lowering. A fact says bits 63..32 are zero (`zext`) and/or copies
 //! of bit 31 (`sext`). The transfer function states properties of the BPF
 //! values that the lowering guarantees to produce (loads by width, ALU32
-//! results zero-extended, constants, narrow byte swaps); a register whose
-//! ALU32 zero-extension is dead ([`super::zext`]) is known nothing about.
+//! results zero-extended, constants, narrow byte swaps; see
+//! [`super::effects`]); a register whose ALU32 zero-extension is dead
+//! ([`super::live`]) is known nothing about.
 //! Facts meet (both must hold) where paths join; calls forget r0..r5.
 //!
 //! Users: `jmp32` skips extending operands that already are sign-extended
 //! (or, for unsigned and equality tests, both zero-extended), and `mov32` of
 //! a zero-extended register is a plain copy.
 
-use rvbpf_ebpf::inst::{AluOp, CallTarget, EndianOp, Inst, LddwKind, Operand, Size};
+use super::cfg::Cfg;
+use super::effects::{Effects, NO_REG};
 
 /// Facts about bits 63..32 of a register.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -93,97 +95,44 @@ impl KnownRegs {
     }
 }
 
-/// What is known of the register `inst` writes, given the facts before it.
-fn result(inst: &Inst, before: KnownRegs, zext_dead: bool) -> Option<Known> {
-    match *inst {
-        Inst::Alu {
-            is64: false,
-            op,
-            src,
-            ..
-        } => match (op, src) {
-            _ if zext_dead => None,
-            (AluOp::Mov, Operand::Imm(i)) => Some(Known::of_value(i as u32 as i64)),
-            // A non-negative mask bounds the value.
-            (AluOp::And, Operand::Imm(i)) if i >= 0 => Some(Known::of_value(i as i64)),
-            (AluOp::Rsh, Operand::Imm(i)) if i & 31 != 0 => Some(Known::SMALL),
-            // Every other ALU32 result is zero-extended.
-            _ => Some(Known::ZEXT),
-        },
-        Inst::Alu {
-            is64: true,
-            op,
-            src,
-            ..
-        } => match (op, src) {
-            (AluOp::Mov, Operand::Reg(s)) => Some(before.get(s.index())),
-            (AluOp::Mov, Operand::Imm(i)) => Some(Known::of_value(i as i64)),
-            (AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32, _) => Some(Known::SEXT),
-            (AluOp::And, Operand::Imm(i)) if i >= 0 => Some(Known::of_value(i as i64)),
-            (AluOp::Rsh, Operand::Imm(i)) if i & 63 >= 33 => Some(Known::SMALL),
-            (AluOp::Rsh, Operand::Imm(i)) if i & 63 == 32 => Some(Known::ZEXT),
-            _ => None,
-        },
-        Inst::Endian { op, bits, .. } => match (op, bits) {
-            (_, 16) => Some(Known::SMALL),
-            (_, 32) => Some(Known::ZEXT),
-            (EndianOp::Le | EndianOp::Be | EndianOp::Swap, _) => None,
-        },
-        Inst::Lddw {
-            kind: LddwKind::Imm(v),
-            ..
-        } => Some(Known::of_value(v as i64)),
-        Inst::Load { size, signed, .. } => Some(match (size, signed) {
-            (Size::DW, _) => return None,
-            (Size::W, false) => Known::ZEXT,
-            (Size::B | Size::H, false) => Known::SMALL,
-            (_, true) => Known::SEXT,
-        }),
-        _ => None,
-    }
-}
-
-/// The register an instruction's [`result`] describes.
-fn result_reg(inst: &Inst) -> Option<usize> {
-    match *inst {
-        Inst::Alu { dst, .. } | Inst::Endian { dst, .. } | Inst::Lddw { dst, .. } => {
-            Some(dst.index())
-        }
-        Inst::Load { dst, .. } => Some(dst.index()),
-        _ => None,
-    }
-}
-
-/// Facts after `inst` given the facts before it.
-fn transfer(inst: &Inst, before: KnownRegs, zext_dead: bool) -> KnownRegs {
-    let written = writes(inst);
+/// Facts after an instruction with effects `e`, given the facts before it
+/// (the values themselves are described in [`super::effects`]).
+fn transfer(e: &Effects, before: KnownRegs, zext_dead: bool) -> KnownRegs {
     let mut after = KnownRegs {
-        zext: before.zext & !written,
-        sext: before.sext & !written,
+        zext: before.zext & !e.clobbers,
+        sext: before.sext & !e.clobbers,
     };
-    if let (Some(r), Some(k)) = (result_reg(inst), result(inst, before, zext_dead)) {
-        after.set(r, k);
+    if e.result != NO_REG {
+        let k = if e.copy_facts_from != NO_REG {
+            before.get(e.copy_facts_from as usize)
+        } else if e.alu32 && zext_dead {
+            Known::default()
+        } else {
+            e.result_facts
+        };
+        after.set(e.result as usize, k);
     }
     after
 }
 
-/// Facts before every pc of `[start, end)` (indexed from `start`).
-/// `zext_dead` comes from [`super::zext::dead_zero_extensions`].
+/// Facts before every pc of the function (indexed from its start).
+/// `zext_dead` comes from [`super::live::analyze`].
 ///
 /// Round-robin iteration in pc order: a pass propagates along every
 /// forward edge at once, so only a change across a backward edge (a loop)
 /// needs another pass. The transfer is monotone, so this reaches the same
 /// greatest fixpoint as any worklist order.
-pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> Vec<KnownRegs> {
-    let mut input = vec![KnownRegs::TOP; end - start];
+pub fn analyze(cfg: &Cfg, zext_dead: &[bool]) -> Vec<KnownRegs> {
+    let start = cfg.start;
+    let mut input = vec![KnownRegs::TOP; cfg.end - start];
     // Nothing is known on entry.
     input[0] = KnownRegs::NONE;
     let mut again = true;
     while again {
         again = false;
-        for pc in start..end {
-            let out = transfer(&insts[pc], input[pc - start], zext_dead[pc - start]);
-            for s in super::cfg::successors(insts, pc, end) {
+        for pc in start..cfg.end {
+            let out = transfer(cfg.effects(pc), input[pc - start], zext_dead[pc - start]);
+            for s in cfg.successors(pc) {
                 let slot = &mut input[s - start];
                 let met = slot.meet(out);
                 if met != *slot {
@@ -197,23 +146,6 @@ pub fn analyze(insts: &[Inst], start: usize, end: usize, zext_dead: &[bool]) -> 
     input
 }
 
-/// Registers `inst` may write (bit n = rn), calls clobbering r0..r5.
-pub fn writes(inst: &Inst) -> u16 {
-    let bit = |r: rvbpf_ebpf::inst::Reg| 1u16 << r.index();
-    match *inst {
-        Inst::Alu { dst, .. } | Inst::Endian { dst, .. } | Inst::Lddw { dst, .. } => bit(dst),
-        Inst::Load { dst, .. } => bit(dst),
-        Inst::LoadPacket { .. } => 0x3f,
-        Inst::Atomic { fetch, src, .. } => {
-            // cmpxchg writes r0, fetch forms the source register.
-            bit(rvbpf_ebpf::inst::Reg::R0) | if fetch { bit(src) } else { 0 }
-        }
-        Inst::Call(CallTarget::Helper(_) | CallTarget::Kfunc(_) | CallTarget::Local(_))
-        | Inst::Callx { .. } => 0x3f,
-        _ => 0,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +154,7 @@ mod tests {
     fn facts(src: &str) -> Vec<KnownRegs> {
         let insts = assemble(src).unwrap();
         let dead = vec![false; insts.len()];
-        analyze(&insts, 0, insts.len(), &dead)
+        analyze(&Cfg::new(&insts, 0, insts.len()), &dead)
     }
 
     #[test]
@@ -252,7 +184,7 @@ mod tests {
         assert_eq!(f[3].get(1), Known::default());
         assert_eq!(f[3].get(6), Known::ZEXT);
         let insts = assemble("mov32 %r0, %r1\nadd32 %r0, 1\nexit").unwrap();
-        let k = analyze(&insts, 0, 3, &[true, false, false]);
+        let k = analyze(&Cfg::new(&insts, 0, 3), &[true, false, false]);
         assert_eq!(k[1].get(0), Known::default());
         assert_eq!(k[2].get(0), Known::ZEXT);
     }

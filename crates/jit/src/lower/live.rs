@@ -1,101 +1,87 @@
-//! Which BPF registers are live (some path reads them before overwriting
-//! them) after each instruction: a backward dataflow analysis over the
-//! function's control-flow graph, done before lowering. Unlike
-//! [`super::zext`], which tracks only upper halves, any read counts.
+//! Two backward liveness analyses over the function's control-flow graph,
+//! done before lowering in one reverse pass (they walk the same edges):
+//!
+//! * **register liveness**: which BPF registers some path reads after each
+//!   instruction before overwriting them (any read counts). Used by the
+//!   `lsh`/add fusion ([`super::shadd`]) and threading ([`super::thread`]).
+//! * **upper-half liveness**: which ALU32 zero-extensions are dead. Every
+//!   ALU32 lowering produces the right low 32 bits; the zero-extension only
+//!   fixes the upper half. The upper half of a register is *live* at a
+//!   point when some path from there reads the register's full 64 bits
+//!   (see [`Effects::reads_upper`]) before overwriting it. An ALU32 result
+//!   whose upper half is not live needs no zero-extension.
+//!
+//! Without a backward jump one reverse pass sees every successor's final
+//! value; with loops the pass repeats until nothing changes.
 
-use rvbpf_ebpf::inst::{AluOp, AtomicOp, CallTarget, Inst, Operand, Reg};
+use super::cfg::Cfg;
+use super::effects::Effects;
+use rvbpf_ebpf::inst::Reg;
 
-fn bit(r: Reg) -> u16 {
-    1 << r.index()
+/// The results of both analyses for one function (indexed from its start).
+pub struct Liveness {
+    /// Registers live after each pc.
+    pub live_out: Vec<u16>,
+    /// The instruction is an ALU32 operation whose result's upper half is
+    /// never observed.
+    pub dead_zext: Vec<bool>,
 }
 
-/// (read, written) register sets of one instruction (bit n = rn).
-fn reads_writes(inst: &Inst) -> (u16, u16) {
-    let src_bit = |s: Operand| match s {
-        Operand::Reg(r) => bit(r),
-        Operand::Imm(_) => 0,
-    };
-    match *inst {
-        Inst::Alu { op, dst, src, .. } => {
-            let mov = matches!(
-                op,
-                AluOp::Mov | AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32
-            );
-            let reads = if mov { 0 } else { bit(dst) };
-            (reads | src_bit(src), bit(dst))
-        }
-        Inst::Endian { dst, .. } => (bit(dst), bit(dst)),
-        Inst::Lddw { dst, .. } => (0, bit(dst)),
-        Inst::LddwHigh | Inst::Ja { .. } => (0, 0),
-        Inst::Load { dst, src, .. } => (bit(src), bit(dst)),
-        Inst::Store { dst, src, .. } => (bit(dst) | src_bit(src), 0),
-        Inst::Atomic { op, dst, src, .. } => {
-            // Fetching ops write src; cmpxchg reads and writes r0. Counting
-            // every one as reading and writing them all is safe here.
-            let r0 = if op == AtomicOp::Cmpxchg {
-                bit(Reg::R0)
-            } else {
-                0
-            };
-            (bit(dst) | bit(src) | r0, 0)
-        }
-        Inst::Jump { dst, src, .. } => (bit(dst) | src_bit(src), 0),
-        Inst::Call(CallTarget::Helper(_) | CallTarget::Kfunc(_) | CallTarget::Local(_)) => {
-            (0b11_1110, 0b11_1111)
-        }
-        Inst::Callx { reg } => (0b11_1110 | bit(reg), 0b11_1111),
-        Inst::Exit => (bit(Reg::R0), 0),
-        // A runtime call (lower/packet.rs); be conservative.
-        Inst::LoadPacket { .. } => (0x7ff, 0),
-    }
-}
-
-/// `live_out[pc - start]`: registers some path reads after `pc` before
-/// overwriting them.
-pub fn live_out(insts: &[Inst], start: usize, end: usize) -> Vec<u16> {
-    let rw: Vec<(u16, u16)> = insts[start..end].iter().map(reads_writes).collect();
-    let mut live_in = vec![0u16; end - start];
-    let out = |live_in: &[u16], pc: usize| {
-        super::cfg::successors(insts, pc, end).fold(0u16, |acc, s| acc | live_in[s - start])
-    };
-    let loops = super::cfg::has_backward_jump(insts, start, end);
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for pc in (start..end).rev() {
-            let (reads, writes) = rw[pc - start];
-            let new = reads | (out(&live_in, pc) & !writes);
-            if new != live_in[pc - start] {
-                live_in[pc - start] = new;
-                changed = true;
+/// Both analyses of the function `cfg` describes.
+pub fn analyze(cfg: &Cfg) -> Liveness {
+    let (start, n) = (cfg.start, cfg.end - cfg.start);
+    // Registers (upper halves) live before each pc.
+    let mut live_in = vec![0u16; n];
+    let mut upper_in = vec![0u16; n];
+    let mut live_out = vec![0u16; n];
+    let mut dead_zext = vec![false; n];
+    loop {
+        let mut changed = false;
+        for pc in (start..cfg.end).rev() {
+            let i = pc - start;
+            let e = cfg.effects(pc);
+            let out = cfg.union_over_successors(pc, |s| live_in[s - start]);
+            let upper_out = cfg.union_over_successors(pc, |s| upper_in[s - start]);
+            live_out[i] = out;
+            if e.alu32 {
+                dead_zext[i] = upper_out & (1 << e.result) == 0;
             }
+            let new = e.reads | (out & !e.writes);
+            let new_upper = e.reads_upper | (upper_out & !e.writes_upper);
+            changed |= new != live_in[i] || new_upper != upper_in[i];
+            live_in[i] = new;
+            upper_in[i] = new_upper;
         }
-        // Only a loop can carry a change to an already visited pc.
-        changed &= loops;
+        // Only a loop can carry a change to an already visited pc; the
+        // pass that changes nothing saw final values only.
+        if !(changed && cfg.has_backward_jump) {
+            return Liveness {
+                live_out,
+                dead_zext,
+            };
+        }
     }
-    (start..end).map(|pc| out(&live_in, pc)).collect()
-}
-
-/// Registers `insts[pc]` reads (bit n = rn).
-pub fn reads(inst: &Inst) -> u16 {
-    reads_writes(inst).0
 }
 
 /// Registers live before `pc`.
-pub fn live_in(insts: &[Inst], live_out: &[u16], start: usize, pc: usize) -> u16 {
-    let (reads, writes) = reads_writes(&insts[pc]);
-    reads | (live_out[pc - start] & !writes)
+pub fn live_in(cfg: &Cfg, live_out: &[u16], pc: usize) -> u16 {
+    let e: &Effects = cfg.effects(pc);
+    e.reads | (live_out[pc - cfg.start] & !e.writes)
 }
 
 /// Is `r` live after `pc`?
 pub fn is_live(live_out: &[u16], start: usize, pc: usize, r: Reg) -> bool {
-    live_out[pc - start] & bit(r) != 0
+    live_out[pc - start] & (1 << r.index()) != 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rvbpf_ebpf::asm::assemble;
+
+    fn live_out(insts: &[rvbpf_ebpf::inst::Inst]) -> Vec<u16> {
+        analyze(&Cfg::new(insts, 0, insts.len())).live_out
+    }
 
     #[test]
     fn overwritten_registers_are_dead_and_loop_reads_keep_them_live() {
@@ -110,7 +96,7 @@ mod tests {
              exit",
         )
         .unwrap();
-        let live = live_out(&insts, 0, insts.len());
+        let live = live_out(&insts);
         let r = |n| Reg::new(n).unwrap();
         // r2 written at pc 1 is overwritten at pc 4 before any read.
         assert!(!is_live(&live, 0, 1, r(2)));
@@ -119,5 +105,52 @@ mod tests {
         // r0 is read by exit.
         assert!(is_live(&live, 0, 5, r(0)));
         assert!(!is_live(&live, 0, 5, r(1)));
+    }
+
+    fn dead(src: &str) -> Vec<bool> {
+        let insts = assemble(src).unwrap();
+        analyze(&Cfg::new(&insts, 0, insts.len())).dead_zext
+    }
+
+    #[test]
+    fn overwritten_after_low_reads_only_is_dead() {
+        // r1's upper half after pc 0 is never read: pc 1 reads the low half
+        // (mov32), pc 2 overwrites r1 with an ALU32 op.
+        let d = dead("add32 %r1, 1\nmov32 %r0, %r1\nmul32 %r1, 3\nadd %r0, %r1\nexit");
+        assert_eq!(d, [true, false, false, false, false]);
+    }
+
+    #[test]
+    fn full_reads_branches_and_exits_keep_it() {
+        // 64-bit ALU read, address use, jump, exit.
+        assert!(!dead("add32 %r1, 1\nadd %r0, %r1\nexit")[0]);
+        assert!(!dead("add32 %r1, 1\nldxw %r0, [%r1]\nexit")[0]);
+        // A jmp32 keeps it (it can then compare without extending).
+        assert!(!dead("add32 %r1, 1\njeq32 %r1, 0, +0\nmov %r1, 0\nexit")[0]);
+        assert!(!dead("add32 %r1, 1\njeq32 %r1, 0, +1\nmov %r1, 0\nmov %r0, %r1\nexit")[0]);
+        assert!(!dead("add32 %r0, 1\nexit")[0]);
+        // A 64-bit store of the value needs it whole; a 32-bit store does not.
+        assert!(!dead("add32 %r1, 1\nstxdw [%r10-8], %r1\nmov %r1, 0\nexit")[0]);
+        assert!(dead("add32 %r1, 1\nstxw [%r10-8], %r1\nmov %r1, 0\nexit")[0]);
+    }
+    #[test]
+    fn liveness_follows_loop_back_edges() {
+        use rvbpf_ebpf::asm::assemble;
+        // r3's zext at pc 2 is dead: the loop head rewrites r3 (mov32 reads it
+        // low only), and after the loop r3 is overwritten before exit.
+        let insts = assemble(
+            "mov %r3, 0
+             loop:
+             mov32 %r3, %r3
+             add32 %r3, 7
+             add %r2, 1
+             jlt %r2, 10, loop
+             mov %r3, 0
+             mov %r0, 0
+             exit",
+        )
+        .unwrap();
+        let d = analyze(&Cfg::new(&insts, 0, insts.len())).dead_zext;
+        assert!(d[1] && d[2]);
     }
 }

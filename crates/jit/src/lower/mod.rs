@@ -13,6 +13,7 @@ mod alu;
 mod call;
 mod cfg;
 mod consts;
+mod effects;
 mod fuse;
 mod jump;
 mod known;
@@ -21,7 +22,6 @@ mod mem;
 mod packet;
 mod shadd;
 mod thread;
-mod zext;
 
 use crate::facts::ProgramFacts;
 use crate::frame::FrameLayout;
@@ -252,18 +252,20 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
             prologue.extend(prog.li_items(r, v));
         }
         tag(Owner::Prologue(i), prologue, &mut stream);
-        let dead_zext = zext::dead_zero_extensions(facts.insts, f.start, f.end);
-        let known_in = known::analyze(facts.insts, f.start, f.end, &dead_zext);
-        let targets = fuse::jump_targets(facts.insts, f.start, f.end);
-        let live_out = live::live_out(facts.insts, f.start, f.end);
-        let threads = thread::threaded_jumps(facts.insts, f.start, f.end);
+        let cfg = cfg::Cfg::new(facts.insts, f.start, f.end);
+        let live::Liveness {
+            live_out,
+            dead_zext,
+        } = live::analyze(&cfg);
+        let known_in = known::analyze(&cfg, &dead_zext);
+        let threads = thread::threaded_jumps(facts.insts, &cfg);
         let body = Body {
             func: i,
             frame,
             constants: &constants[i],
             dead_zext: &dead_zext,
             known_in: &known_in,
-            targets: &targets,
+            cfg: &cfg,
             live_out: &live_out,
         };
         // Per-pc roles (indexed from `f.start`), looked up in O(1).
@@ -271,7 +273,7 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         let mut is_repeat = vec![false; f.end - f.start];
         let mut thread_at: Vec<Option<&thread::Threaded>> = vec![None; f.end - f.start];
         for th in &threads {
-            for p in thread::dead_inline(facts.insts, th, f.start, f.end, &live_out) {
+            for p in thread::dead_inline(facts.insts, th, &cfg, &live_out) {
                 dead_inline[p - f.start] = true;
             }
             is_repeat[th.repeat - f.start] = true;
@@ -356,7 +358,7 @@ struct Body<'b> {
     constants: &'b [(Reg, i64)],
     dead_zext: &'b [bool],
     known_in: &'b [known::KnownRegs],
-    targets: &'b cfg::JumpTargets,
+    cfg: &'b cfg::Cfg,
     /// Registers live after each pc (see [`live`]).
     live_out: &'b [u16],
 }
@@ -407,13 +409,7 @@ impl Body<'_> {
             out,
         };
         let shift = if zba {
-            shadd::fused_shift(
-                facts.insts,
-                pc,
-                (f.start, f.end),
-                self.targets,
-                self.live_out,
-            )
+            shadd::fused_shift(facts.insts, pc, self.cfg, self.live_out)
         } else {
             None
         };
@@ -425,7 +421,7 @@ impl Body<'_> {
             let reg = cx.fused_first.take().unwrap_or(bpf_reg(dst));
             state.pending_shift = Some((shift, reg));
         } else {
-            match fuse::fused_mov_source(facts.insts, pc, f.end, self.targets) {
+            match fuse::fused_mov_source(facts.insts, pc, self.cfg) {
                 // The next instruction does this mov's work.
                 Some(src) => state.fused_first = Some(bpf_reg(src)),
                 None => lower_inst(&mut cx, &facts.insts[pc])?,

@@ -9,7 +9,7 @@
 //! [`super::fuse`] folds into it, and no jump lands between the shift and
 //! the add.
 
-use super::cfg::JumpTargets;
+use super::cfg::Cfg;
 use super::live;
 use rvbpf_ebpf::inst::{AluOp, Inst, Operand};
 
@@ -23,13 +23,8 @@ pub struct PendingShift {
 }
 
 /// The add that absorbs the `lsh` at `pc`, if it can (see the module docs).
-pub fn fused_shift(
-    insts: &[Inst],
-    pc: usize,
-    (start, end): (usize, usize),
-    targets: &JumpTargets,
-    live_out: &[u16],
-) -> Option<PendingShift> {
+pub fn fused_shift(insts: &[Inst], pc: usize, cfg: &Cfg, live_out: &[u16]) -> Option<PendingShift> {
+    let (start, end) = (cfg.start, cfg.end);
     let Inst::Alu {
         is64: true,
         op: AluOp::Lsh,
@@ -53,7 +48,7 @@ pub fn fused_shift(
         }
         add_pc += 1;
     }
-    if add_pc >= end || (pc + 1..=add_pc).any(|p| targets.contains(&p)) {
+    if add_pc >= end || (pc + 1..=add_pc).any(|p| cfg.is_target(p)) {
         return None;
     }
     let Inst::Alu {
@@ -90,9 +85,9 @@ mod tests {
     fn fused(src: &str, pc: usize) -> Option<PendingShift> {
         let insts = assemble(src).unwrap();
         let n = insts.len();
-        let targets = super::super::cfg::jump_targets(&insts, 0, n);
-        let live = live::live_out(&insts, 0, n);
-        fused_shift(&insts, pc, (0, n), &targets, &live)
+        let cfg = Cfg::new(&insts, 0, n);
+        let live = live::analyze(&cfg).live_out;
+        fused_shift(&insts, pc, &cfg, &live)
     }
 
     #[test]

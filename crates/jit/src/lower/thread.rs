@@ -19,6 +19,7 @@
 //! (ALU, loads, stores, `lddw`) writing neither compared register; no jump
 //! lands inside `j + 1 ..= k` except `j`'s own on `t`.
 
+use super::cfg::Cfg;
 use rvbpf_ebpf::inst::{Inst, Operand, Reg};
 
 /// A threaded pair of identical tests.
@@ -48,15 +49,9 @@ fn writes(inst: &Inst) -> Option<Option<Reg>> {
 /// operations whose result nothing on the inline path (the rest of the
 /// shared code, then `repeat + 1` on) reads. The out-of-line copy keeps
 /// them.
-pub fn dead_inline(
-    insts: &[Inst],
-    th: &Threaded,
-    start: usize,
-    end: usize,
-    live_out: &[u16],
-) -> Vec<usize> {
-    let after = if th.repeat + 1 < end {
-        super::live::live_in(insts, live_out, start, th.repeat + 1)
+pub fn dead_inline(insts: &[Inst], th: &Threaded, cfg: &Cfg, live_out: &[u16]) -> Vec<usize> {
+    let after = if th.repeat + 1 < cfg.end {
+        super::live::live_in(cfg, live_out, th.repeat + 1)
     } else {
         0
     };
@@ -71,32 +66,15 @@ pub fn dead_inline(
                 dead.push(p);
             }
         }
-        read_later |= super::live::reads(&insts[p]);
+        read_later |= cfg.effects(p).reads;
     }
     dead.reverse();
     dead
 }
 
-/// Every threadable pair of the function `[start, end)`.
-pub fn threaded_jumps(insts: &[Inst], start: usize, end: usize) -> Vec<Threaded> {
-    let target_of = |pc: usize| match insts[pc] {
-        Inst::Ja { off, .. } => Some(pc as i64 + 1 + off as i64),
-        Inst::Jump { off, .. } => Some(pc as i64 + 1 + off as i64),
-        _ => None,
-    };
-    // landings_before[x - start]: jumps of the function landing on a pc in
-    // `start..x`, so "how many jumps land in a..=b" is one subtraction.
-    let mut landings_before = vec![0u32; end - start + 1];
-    for pc in start..end {
-        if let Some(x) = target_of(pc) {
-            if (start as i64..end as i64).contains(&x) {
-                landings_before[x as usize - start + 1] += 1;
-            }
-        }
-    }
-    for i in 1..landings_before.len() {
-        landings_before[i] += landings_before[i - 1];
-    }
+/// Every threadable pair of the function.
+pub fn threaded_jumps(insts: &[Inst], cfg: &Cfg) -> Vec<Threaded> {
+    let (start, end) = (cfg.start, cfg.end);
     let mut found: Vec<Threaded> = Vec::new();
     for j in start..end {
         let Inst::Jump {
@@ -115,7 +93,9 @@ pub fn threaded_jumps(insts: &[Inst], start: usize, end: usize) -> Vec<Threaded>
         if found.last().is_some_and(|th| th.repeat >= j) {
             continue;
         }
-        let Some(t) = target_of(j) else { continue };
+        let Some(t) = super::cfg::jump_target(&insts[j], j) else {
+            continue;
+        };
         if t <= j as i64 + 1 || t >= end as i64 {
             continue;
         }
@@ -152,8 +132,7 @@ pub fn threaded_jumps(insts: &[Inst], start: usize, end: usize) -> Vec<Threaded>
         }
         // No other jump may land in j+1..=k: `j`'s own landing on `t`
         // (inside that range) must be the only one.
-        let landings = landings_before[k + 1 - start] - landings_before[j + 1 - start];
-        if landings == 1 {
+        if cfg.landings_in(j + 1, k) == 1 {
             found.push(Threaded {
                 first: j,
                 shared: t,
@@ -171,7 +150,7 @@ mod tests {
 
     fn threads(src: &str) -> Vec<Threaded> {
         let insts = assemble(src).unwrap();
-        threaded_jumps(&insts, 0, insts.len())
+        threaded_jumps(&insts, &Cfg::new(&insts, 0, insts.len()))
     }
 
     #[test]
@@ -218,9 +197,10 @@ mod tests {
         let src = "jlt %r9, %r5, +1\nmov %r7, %r6\nadd %r6, 1\nadd %r1, 2\njlt %r9, %r5, +2\nmov %r6, %r8\nmov %r0, %r1\nexit";
         let insts = assemble(src).unwrap();
         let n = insts.len();
-        let th = threaded_jumps(&insts, 0, n)[0];
-        let live = super::super::live::live_out(&insts, 0, n);
+        let cfg = Cfg::new(&insts, 0, n);
+        let th = threaded_jumps(&insts, &cfg)[0];
+        let live = super::super::live::analyze(&cfg).live_out;
         // r6 (pc 2) is overwritten at pc 5; r1 (pc 3) is read at pc 6.
-        assert_eq!(dead_inline(&insts, &th, 0, n, &live), [2]);
+        assert_eq!(dead_inline(&insts, &th, &cfg, &live), [2]);
     }
 }

@@ -1,0 +1,257 @@
+//! What each BPF instruction does to registers and control flow, decoded
+//! once per instruction for every analysis of the function: register
+//! liveness and upper-half liveness ([`super::live`]), known upper-half
+//! facts ([`super::known`]) and the control-flow graph ([`super::cfg`]).
+//!
+//! One `match` per instruction, on purpose: in a program that mixes
+//! instruction kinds, each `match` on the kind is a mispredicted branch,
+//! and re-matching in every analysis cost more than the analyses' own
+//! work. The passes then run over these dense records.
+
+use super::known::Known;
+use rvbpf_ebpf::inst::{AluOp, AtomicOp, EndianOp, Inst, LddwKind, Operand, Reg, Size};
+
+/// No register.
+pub const NO_REG: u8 = u8::MAX;
+
+/// The register effects of one instruction (bit n of a mask = rn).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Effects {
+    /// Registers read, any bits (register liveness).
+    pub reads: u16,
+    /// Registers overwritten (register liveness).
+    pub writes: u16,
+    /// Registers whose upper half is read (upper-half liveness): 64-bit
+    /// ALU operands, addresses, 64-bit stores and compares, call
+    /// arguments, `exit`'s r0. Reads of only the low bits (ALU32 operands,
+    /// narrow stores and byte swaps, `movsx`) do not count; `jmp32` does
+    /// (it compares two registers known to be zero-extended as they are,
+    /// and must extend anything else: a dropped zero-extension before a
+    /// loop would cost one extension per iteration).
+    pub reads_upper: u16,
+    /// Registers whose upper half is overwritten (upper-half liveness).
+    pub writes_upper: u16,
+    /// Registers whose known facts are lost (known facts).
+    pub clobbers: u16,
+    /// The register whose facts the instruction sets, or [`NO_REG`].
+    pub result: u8,
+    /// Facts of `result`'s new value ...
+    pub result_facts: Known,
+    /// ... unless they are copied from this register ([`NO_REG`]: not).
+    pub copy_facts_from: u8,
+    /// `result` comes from an ALU32 operation: nothing is known of it when
+    /// its zero-extension is dead (and the upper-half liveness decides
+    /// whether it is).
+    pub alu32: bool,
+    /// Control continues at the next instruction (not `ja`, not `exit`).
+    pub falls: bool,
+    /// A jump's offset (target = pc + 1 + offset).
+    pub jump: Option<i32>,
+}
+
+fn bit(r: Reg) -> u16 {
+    1 << r.index()
+}
+
+/// r1..r5: the arguments every call may take (the arity is unknown).
+const ARGS: u16 = 0b11_1110;
+/// r0..r5: what a call clobbers.
+const CALLER_SAVED: u16 = 0b11_1111;
+/// Every register.
+const ALL: u16 = 0x7ff;
+
+impl Effects {
+    const NOTHING: Effects = Effects {
+        reads: 0,
+        writes: 0,
+        reads_upper: 0,
+        writes_upper: 0,
+        clobbers: 0,
+        result: NO_REG,
+        result_facts: Known {
+            zext: false,
+            sext: false,
+        },
+        copy_facts_from: NO_REG,
+        alu32: false,
+        falls: true,
+        jump: None,
+    };
+
+    /// The effects of `inst`.
+    pub fn of(inst: &Inst) -> Effects {
+        let src_bit = |s: Operand| match s {
+            Operand::Reg(r) => bit(r),
+            Operand::Imm(_) => 0,
+        };
+        // A plain write of `dst` whose new facts are `facts`.
+        let def = |dst: Reg, facts: Option<Known>| Effects {
+            writes: bit(dst),
+            writes_upper: bit(dst),
+            clobbers: bit(dst),
+            result: dst.index() as u8,
+            result_facts: facts.unwrap_or_default(),
+            ..Effects::NOTHING
+        };
+        match *inst {
+            Inst::Alu { is64, op, dst, src } => {
+                let movsx = matches!(op, AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32);
+                let mov = op == AluOp::Mov || movsx;
+                let reads = if mov { 0 } else { bit(dst) } | src_bit(src);
+                let reads_upper = if !is64 || movsx { 0 } else { reads };
+                let (facts, copy) = alu_facts(is64, op, src);
+                Effects {
+                    reads,
+                    reads_upper,
+                    copy_facts_from: copy,
+                    alu32: !is64,
+                    ..def(dst, facts)
+                }
+            }
+            Inst::Endian { op, dst, bits } => Effects {
+                reads: bit(dst),
+                // A 64-bit swap needs every byte; narrower ones only the
+                // low ones. `le64` is a no-op that passes all 64 bits
+                // through, so it reads them all too (else an ALU32 result's
+                // zero-extension before it would look dead).
+                reads_upper: if bits == 64 { bit(dst) } else { 0 },
+                ..def(
+                    dst,
+                    match (op, bits) {
+                        (_, 16) => Some(Known::SMALL),
+                        (_, 32) => Some(Known::ZEXT),
+                        (EndianOp::Le | EndianOp::Be | EndianOp::Swap, _) => None,
+                    },
+                )
+            },
+            Inst::Lddw { dst, kind } => def(
+                dst,
+                match kind {
+                    LddwKind::Imm(v) => Some(Known::of_value(v as i64)),
+                    _ => None,
+                },
+            ),
+            Inst::LddwHigh => Effects::NOTHING,
+            Inst::Load {
+                size,
+                signed,
+                dst,
+                src,
+                ..
+            } => Effects {
+                reads: bit(src),
+                reads_upper: bit(src),
+                ..def(
+                    dst,
+                    match (size, signed) {
+                        (Size::DW, _) => None,
+                        (Size::W, false) => Some(Known::ZEXT),
+                        (Size::B | Size::H, false) => Some(Known::SMALL),
+                        (_, true) => Some(Known::SEXT),
+                    },
+                )
+            },
+            Inst::Store { size, dst, src, .. } => Effects {
+                reads: bit(dst) | src_bit(src),
+                reads_upper: bit(dst) | if size == Size::DW { src_bit(src) } else { 0 },
+                ..Effects::NOTHING
+            },
+            Inst::Atomic {
+                size,
+                op,
+                fetch,
+                dst,
+                src,
+                ..
+            } => {
+                let cmpxchg = op == AtomicOp::Cmpxchg;
+                let r0 = bit(Reg::R0);
+                let wide = size == Size::DW;
+                Effects {
+                    // Register liveness counts every atomic as reading dst,
+                    // src and (cmpxchg) r0 and writing nothing: safe there.
+                    reads: bit(dst) | bit(src) | if cmpxchg { r0 } else { 0 },
+                    reads_upper: bit(dst)
+                        | if wide { bit(src) } else { 0 }
+                        | if cmpxchg && wide { r0 } else { 0 },
+                    // A fetching op returns the old value in src; cmpxchg
+                    // returns it in r0 and leaves src alone (though its
+                    // encoding has BPF_FETCH).
+                    writes_upper: if cmpxchg { r0 } else { 0 }
+                        | if fetch && !cmpxchg { bit(src) } else { 0 },
+                    clobbers: r0 | if fetch { bit(src) } else { 0 },
+                    ..Effects::NOTHING
+                }
+            }
+            Inst::Ja { off, .. } => Effects {
+                falls: false,
+                jump: Some(off),
+                ..Effects::NOTHING
+            },
+            Inst::Jump { dst, src, off, .. } => Effects {
+                reads: bit(dst) | src_bit(src),
+                reads_upper: bit(dst) | src_bit(src),
+                jump: Some(off as i32),
+                ..Effects::NOTHING
+            },
+            // Calls take r1..r5 whole and clobber r0..r5.
+            Inst::Call(_) => Effects {
+                reads: ARGS,
+                writes: CALLER_SAVED,
+                reads_upper: ARGS,
+                writes_upper: CALLER_SAVED,
+                clobbers: CALLER_SAVED,
+                ..Effects::NOTHING
+            },
+            Inst::Callx { reg } => Effects {
+                reads: ARGS | bit(reg),
+                writes: CALLER_SAVED,
+                reads_upper: ARGS | bit(reg),
+                writes_upper: CALLER_SAVED,
+                clobbers: CALLER_SAVED,
+                ..Effects::NOTHING
+            },
+            Inst::Exit => Effects {
+                reads: bit(Reg::R0),
+                reads_upper: bit(Reg::R0),
+                falls: false,
+                ..Effects::NOTHING
+            },
+            // A runtime call (lower/packet.rs): be conservative.
+            Inst::LoadPacket { .. } => Effects {
+                reads: ALL,
+                reads_upper: ALL,
+                writes_upper: CALLER_SAVED,
+                clobbers: CALLER_SAVED,
+                ..Effects::NOTHING
+            },
+        }
+    }
+}
+
+/// What is known of an ALU result (when its zero-extension is kept), or
+/// the register it copies its facts from. These are properties of the
+/// values the lowering guarantees to produce.
+fn alu_facts(is64: bool, op: AluOp, src: Operand) -> (Option<Known>, u8) {
+    let facts = if !is64 {
+        match (op, src) {
+            (AluOp::Mov, Operand::Imm(i)) => Known::of_value(i as u32 as i64),
+            // A non-negative mask bounds the value.
+            (AluOp::And, Operand::Imm(i)) if i >= 0 => Known::of_value(i as i64),
+            (AluOp::Rsh, Operand::Imm(i)) if i & 31 != 0 => Known::SMALL,
+            // Every other ALU32 result is zero-extended.
+            _ => Known::ZEXT,
+        }
+    } else {
+        match (op, src) {
+            (AluOp::Mov, Operand::Reg(s)) => return (None, s.index() as u8),
+            (AluOp::Mov, Operand::Imm(i)) => Known::of_value(i as i64),
+            (AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32, _) => Known::SEXT,
+            (AluOp::And, Operand::Imm(i)) if i >= 0 => Known::of_value(i as i64),
+            (AluOp::Rsh, Operand::Imm(i)) if i & 63 >= 33 => Known::SMALL,
+            (AluOp::Rsh, Operand::Imm(i)) if i & 63 == 32 => Known::ZEXT,
+            _ => return (None, NO_REG),
+        }
+    };
+    (Some(facts), NO_REG)
+}
