@@ -9,11 +9,11 @@ mod common;
 #[allow(dead_code)]
 mod corpus;
 
-use common::llvm::{llvm_objdump, tool_available};
 use corpus::{compile_variants, data_files, prepare, Variant};
 use rvbpf_ebpf::elf::load_elf;
 use rvbpf_ebpf::verifier::{verify, VerifyEnv};
 use rvbpf_rv64::disassemble;
+use rvbpf_rv64::llvm_oracle::{available as tool_available, llvm_objdump};
 use std::path::Path;
 
 fn shared(rel: &str) -> std::path::PathBuf {
@@ -87,7 +87,7 @@ fn whole_corpus_disassembles_identically_with_llvm_objdump() {
                 format!("{:x}: {} | {}", l.address, hex.join(" "), l.text)
             })
             .collect();
-        let llvm = llvm_objdump(&blob, &target.to_string());
+        let llvm = llvm_objdump(&blob);
         assert_eq!(
             ours.len(),
             llvm.len(),

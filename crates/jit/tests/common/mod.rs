@@ -57,5 +57,4 @@ pub fn compile_text(src: &str, maps: &[MapKind], o: &JitOptions) -> Image {
 pub const TARGETS: [&str; 4] = ["rv64g", "rv64gc", "rv64g_zba_zbb", "rv64gc_zba_zbb"];
 pub const SCHEMES: [TccScheme; 3] = [TccScheme::Reg, TccScheme::Stack, TccScheme::Ptr];
 pub mod emu;
-pub mod llvm;
 pub mod scenario;
