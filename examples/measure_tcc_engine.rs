@@ -146,6 +146,7 @@ fn main() {
             let engine = Engine::Jit(JitConfig {
                 target: Target::RV64GC,
                 tcc,
+                ..JitConfig::default()
             });
             let s = measure(run, engine).unwrap_or_else(|e| panic!("{e}"));
             for (t, v) in totals[i]

@@ -9,7 +9,7 @@ use runtime_support::{bss, object, prog, tc};
 use rvbpf::ebpf::object::ProgKind;
 use rvbpf::rv64::Target;
 use rvbpf::{Ctx, Engine, JitConfig, RunError, Vm};
-use rvbpf_jit::TccScheme;
+use rvbpf_jit::{Sandbox, TccScheme};
 
 fn jit_engines() -> impl Iterator<Item = Engine> {
     Engine::all()
@@ -21,8 +21,8 @@ fn jit_engines() -> impl Iterator<Item = Engine> {
 #[test]
 fn all_lists_the_interpreter_then_every_target_and_scheme() {
     let all = Engine::all();
-    // 1 interpreter + 4 targets x 3 schemes.
-    assert_eq!(all.len(), 13);
+    // 1 interpreter + 4 targets x 3 schemes + 1 masked.
+    assert_eq!(all.len(), 14);
     assert_eq!(all[0], Engine::Interp);
     let mut names: Vec<&str> = all.iter().map(|e| e.name()).collect();
     for &e in all {
@@ -30,7 +30,7 @@ fn all_lists_the_interpreter_then_every_target_and_scheme() {
     }
     names.sort();
     names.dedup();
-    assert_eq!(names.len(), 13, "names are unique");
+    assert_eq!(names.len(), 14, "names are unique");
     assert_eq!(
         Engine::from_name("jit-rv64g_zba_zbb-stack"),
         Some(Engine::Jit(JitConfig {
@@ -39,7 +39,8 @@ fn all_lists_the_interpreter_then_every_target_and_scheme() {
                 zba: true,
                 zbb: true
             },
-            tcc: TccScheme::Stack
+            tcc: TccScheme::Stack,
+            sandbox: Sandbox::None,
         }))
     );
     // Plain `jit` is the compiler's default configuration: rv64gc, reg.
@@ -47,7 +48,17 @@ fn all_lists_the_interpreter_then_every_target_and_scheme() {
         Engine::from_name("jit"),
         Some(Engine::Jit(JitConfig {
             target: Target::RV64GC,
-            tcc: TccScheme::Reg
+            tcc: TccScheme::Reg,
+            sandbox: Sandbox::None,
+        }))
+    );
+    // The one masked engine: rv64gc, reg, address masking.
+    assert_eq!(
+        Engine::from_name("jit-rv64gc-reg-masked"),
+        Some(Engine::Jit(JitConfig {
+            target: Target::RV64GC,
+            tcc: TccScheme::Reg,
+            sandbox: Sandbox::Masked,
         }))
     );
     assert_eq!(Engine::from_name("jit-rv64gc-nope"), None);

@@ -5,7 +5,7 @@ use super::CliResult;
 use clap::{Args, ValueEnum};
 use rvbpf::rv64::Target;
 use rvbpf::Vm;
-use rvbpf_jit::{compile, JitOptions, TccScheme};
+use rvbpf_jit::{compile, JitOptions, Sandbox, TccScheme};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,6 +22,10 @@ pub struct JitArgs {
     /// Tail-call counter scheme.
     #[arg(long, value_enum, default_value_t = Tcc::Reg)]
     pub tcc: Tcc,
+    /// Memory confinement: `none`, or `masked` (address-masking SFI for
+    /// native execution, see rvbpf_jit::Sandbox).
+    #[arg(long, value_enum, default_value_t = SandboxArg::None)]
+    pub sandbox: SandboxArg,
     /// `listing` (default) or `bin` (raw code and literal pool, unrelocated).
     #[arg(long, value_enum, default_value_t = Emit::Listing)]
     pub emit: Emit,
@@ -35,6 +39,12 @@ pub enum Tcc {
     Reg,
     Stack,
     Ptr,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SandboxArg {
+    None,
+    Masked,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -57,15 +67,26 @@ pub fn run(args: &JitArgs) -> CliResult {
     let prog = super::run::choose_program(&vm, id, args.prog.as_deref())?;
     let verified = vm.verified_program(prog).map_err(|e| e.to_string())?;
     let (object, name) = (verified.object_name(), verified.name());
-    let image =
-        compile(&verified, &JitOptions { target, tcc }).map_err(|e| format!("{object}: {e}"))?;
+    let image = compile(
+        &verified,
+        &JitOptions {
+            target,
+            tcc,
+            sandbox: match args.sandbox {
+                SandboxArg::None => Sandbox::None,
+                SandboxArg::Masked => Sandbox::Masked,
+            },
+        },
+    )
+    .map_err(|e| format!("{object}: {e}"))?;
     match args.emit {
         Emit::Listing => {
             outln!(
-                "; {} `{}`: target {target}, tcc {:?}, {} code bytes ({} text), tail-call entry at +{}",
+                "; {} `{}`: target {target}, tcc {:?}, sandbox {:?}, {} code bytes ({} text), tail-call entry at +{}",
                 object,
                 name,
                 tcc,
+                args.sandbox,
                 image.code.len(),
                 image.text_len,
                 rvbpf_jit::TAIL_CALL_ENTRY_OFFSET

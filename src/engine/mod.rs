@@ -80,7 +80,7 @@ pub(crate) mod run;
 
 pub(crate) use code::JitCache;
 
-use rvbpf_jit::TccScheme;
+use rvbpf_jit::{Sandbox, TccScheme};
 use rvbpf_rv64::Target;
 
 /// Base of the JIT's data region (counters, prog-array views).
@@ -103,11 +103,17 @@ pub const PACKET_LOAD_SLOT: u32 = 0x2_0002;
 /// Bytes of the trace-ctx region (5 arguments and a return value).
 pub const TRACE_CTX_SIZE: u64 = 48;
 
-/// One JIT configuration: target ISA and tail-call counter scheme.
+/// One JIT configuration: target ISA, tail-call counter scheme and memory
+/// confinement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct JitConfig {
     pub target: Target,
     pub tcc: TccScheme,
+    /// `Sandbox::Masked` code runs on this engine too: the emulator's
+    /// regions still check every access, so the masking must not change
+    /// any result (every BPF region lies below `2^SANDBOX_BITS`, see
+    /// `crate::memory`).
+    pub sandbox: Sandbox,
 }
 
 impl Default for JitConfig {
@@ -116,6 +122,7 @@ impl Default for JitConfig {
         JitConfig {
             target: o.target,
             tcc: o.tcc,
+            sandbox: o.sandbox,
         }
     }
 }
@@ -126,6 +133,7 @@ impl JitConfig {
         rvbpf_jit::JitOptions {
             target: self.target,
             tcc: self.tcc,
+            sandbox: self.sandbox,
         }
     }
 }

@@ -20,7 +20,7 @@ pub mod prog_array;
 
 use crate::memory::{
     Memory, Region, RegionId, RegionKind, MAPS_BASE, MAP_DESC_BASE, MAP_DESC_SIZE, MAP_STRIDE,
-    REGION_MAP_DESC,
+    MAX_MAPS, REGION_MAP_DESC,
 };
 use hash::HashIndex;
 pub use prog_array::{ProgArrayHandle, ProgClass, ProgClasses};
@@ -77,6 +77,10 @@ pub enum MapError {
     BadDefinition { map: String, why: &'static str },
     #[error("no map with id {0}")]
     NoSuchMap(u32),
+    /// Map ids index fixed value regions (`MAPS_BASE + id * MAP_STRIDE`),
+    /// which must stay below the sandbox limit of masked JIT code.
+    #[error("map `{map}`: a VM holds at most {limit} maps (globals included)")]
+    TooManyMaps { map: String, limit: u32 },
 }
 
 impl MapError {
@@ -178,6 +182,12 @@ impl Maps {
     /// Creates a map from its definition: allocates its value region (filled
     /// from `def.global` for global data) and its descriptor.
     pub fn create(&mut self, mem: &mut Memory, def: &MapDef) -> Result<MapId, MapError> {
+        if self.maps.len() >= MAX_MAPS as usize {
+            return Err(MapError::TooManyMaps {
+                map: def.name.clone(),
+                limit: MAX_MAPS,
+            });
+        }
         let id = MapId(self.maps.len() as u32);
         let mut value_size = def.value_size;
         let mut max_entries = def.max_entries;
@@ -450,6 +460,25 @@ mod tests {
             global: None,
             prog_init: vec![],
         }
+    }
+
+    #[test]
+    fn the_241st_map_is_refused_so_values_stay_below_64_gib() {
+        // (2^36 - 2^32) / 2^28 = 256 - 16 = 240 value regions fit.
+        assert_eq!(MAX_MAPS, 240);
+        let (mut mem, mut maps) = (Memory::new(), Maps::default());
+        for _ in 0..240 {
+            maps.create(&mut mem, &def(MapKind::Array, 1)).unwrap();
+        }
+        let last = maps.get(MapId(239)).unwrap().values_base(MapId(239));
+        assert!(last + MAP_STRIDE <= 1 << 36);
+        assert_eq!(
+            maps.create(&mut mem, &def(MapKind::Array, 1)),
+            Err(MapError::TooManyMaps {
+                map: "m".into(),
+                limit: 240
+            })
+        );
     }
 
     #[test]

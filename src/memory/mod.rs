@@ -29,6 +29,9 @@
 //!                         └──────────────────────────┘
 //! ```
 //!
+//! Everything lies below 2^36 (64 GiB), the range `rvbpf_jit::Sandbox::Masked`
+//! code confines its accesses to; hence at most [`MAX_MAPS`] = 240 maps.
+//!
 //! Ctx and packet sit below 4 GiB because `__sk_buff.data`/`data_end` and
 //! `xdp_md.data`/`data_end` are u32 fields.
 //!
@@ -68,6 +71,16 @@ pub const MAPS_BASE: u64 = 0x1_0000_0000;
 pub const MAP_STRIDE: u64 = 0x1000_0000;
 /// Largest region a packet or raw ctx may occupy (it must stay below the next region).
 pub const MAX_CTX_BYTES: usize = 0x0800_0000;
+/// Most maps (global sections included) one VM holds: map values must end
+/// below `2^rvbpf_jit::SANDBOX_BITS` (64 GiB), the range `Sandbox::Masked`
+/// JIT code can reach, so `(2^36 - MAPS_BASE) / MAP_STRIDE` = 240.
+/// `Maps::create` refuses more with `MapError::TooManyMaps`.
+pub const MAX_MAPS: u32 = ((rvbpf_jit::SANDBOX_SIZE - MAPS_BASE) / MAP_STRIDE) as u32;
+
+// Every fixed region lies below the masked range too (the stack is the
+// highest of them).
+const _: () = assert!(STACK_TOP <= MAPS_BASE && MAPS_BASE < rvbpf_jit::SANDBOX_SIZE);
+const _: () = assert!(MAPS_BASE + MAX_MAPS as u64 * MAP_STRIDE <= rvbpf_jit::SANDBOX_SIZE);
 
 /// Whether an access reads or writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -62,7 +62,7 @@ use crate::interp::decode::Op;
 use crate::maps::{MapId, Maps, ProgArrayHandle, BPF_ANY};
 use crate::memory::{Memory, REGION_CTX, REGION_PACKET};
 use rvbpf_ebpf::object::{MapKind, Object, ProgKind};
-use rvbpf_jit::TccScheme;
+use rvbpf_jit::{Sandbox, TccScheme};
 use std::fmt;
 use std::sync::Arc;
 
@@ -96,11 +96,15 @@ pub enum Engine {
 }
 
 const fn jit(target: rvbpf_rv64::Target, tcc: TccScheme) -> Engine {
-    Engine::Jit(JitConfig { target, tcc })
+    Engine::Jit(JitConfig {
+        target,
+        tcc,
+        sandbox: Sandbox::None,
+    })
 }
 
 /// Every engine, in [`Engine::all`] order.
-const ALL_ENGINES: [Engine; 13] = {
+const ALL_ENGINES: [Engine; 14] = {
     use crate::engine::TARGETS as T;
     use TccScheme::{Ptr, Reg, Stack};
     [
@@ -117,11 +121,16 @@ const ALL_ENGINES: [Engine; 13] = {
         jit(T[3], Reg),
         jit(T[3], Stack),
         jit(T[3], Ptr),
+        Engine::Jit(JitConfig {
+            target: T[1],
+            tcc: Reg,
+            sandbox: Sandbox::Masked,
+        }),
     ]
 };
 
 /// Names of [`ALL_ENGINES`], in the same order.
-const ENGINE_NAMES: [&str; 13] = [
+const ENGINE_NAMES: [&str; 14] = [
     "interp",
     "jit-rv64g-reg",
     "jit-rv64g-stack",
@@ -135,17 +144,22 @@ const ENGINE_NAMES: [&str; 13] = [
     "jit-rv64gc_zba_zbb-reg",
     "jit-rv64gc_zba_zbb-stack",
     "jit-rv64gc_zba_zbb-ptr",
+    "jit-rv64gc-reg-masked",
 ];
 
 impl Engine {
     /// Every engine available on this host (iterate it in run tests): the
     /// interpreter, then the JIT for each target (rv64g, rv64gc,
-    /// rv64g_zba_zbb, rv64gc_zba_zbb) x each tail-call scheme (reg, stack, ptr).
+    /// rv64g_zba_zbb, rv64gc_zba_zbb) x each tail-call scheme (reg, stack,
+    /// ptr), then `jit-rv64gc-reg-masked`: rv64gc, reg, with
+    /// [`Sandbox::Masked`] address masking (its results must equal the
+    /// others').
     pub fn all() -> &'static [Engine] {
         &ALL_ENGINES
     }
-    /// Short name (CLI and test output): `interp`, `jit-<target>-<scheme>`
-    /// (`jit-custom` for a configuration outside [`Engine::all`]).
+    /// Short name (CLI and test output): `interp`, `jit-<target>-<scheme>`,
+    /// `jit-<target>-<scheme>-masked` for masked code (`jit-custom` for a
+    /// configuration outside [`Engine::all`]).
     pub fn name(self) -> &'static str {
         ALL_ENGINES
             .iter()

@@ -45,6 +45,7 @@ fn main() {
                     let opts = JitOptions {
                         target: t.parse().unwrap(),
                         tcc: TccScheme::Reg,
+                        ..JitOptions::default()
                     };
                     let image = compile(&prog, &opts).unwrap();
                     totals[k] += image.text_len;

@@ -160,6 +160,42 @@
 //! 4 bytes (`c.nop`) so each patch site is a naturally aligned word. After
 //! the text come `nop` padding to 8 bytes and the literal pool.
 //!
+//! # Sandboxing ([`Sandbox`])
+//!
+//! rvbpf's verifier does not prove memory safety; the rv64 emulator's
+//! regions bounds-check every access instead ([`Sandbox::None`]). Code
+//! that runs natively has no such checks, so [`Sandbox::Masked`] makes the
+//! code confine itself (software fault isolation by address masking):
+//!
+//! * every load, store and atomic whose base register is not R10 accesses
+//!   `t4 = (base + off) mod 2^`[`SANDBOX_BITS`] (`slli t4, 28; srli t4,
+//!   28`, after an `addi` for a non-zero offset) at offset 0. R10-based
+//!   accesses are left alone: the verifier bounds `r10 + off` to the
+//!   function's frame (`lower/mem.rs` cites the check). Pointers keep their
+//!   VM values, so programs the emulator runs without a fault give the
+//!   same results masked;
+//! * a tail call proceeds only if R2 is the handle of one of the program's
+//!   prog arrays (else it fails like a bad index): a view forged in BPF
+//!   memory would otherwise choose the jump target.
+//!
+//! What the native engine must provide (the contract masking relies on):
+//! the whole range `[0, 2^36)` reserved (`PROT_NONE`, `MAP_NORESERVE`),
+//! with only the program's regions mapped at their VM addresses (see
+//! `rvbpf::memory`: every BPF-visible address is below 2^36, which bounds
+//! a VM to 240 maps); prog-array views, the code, the literal pool and all
+//! host data outside that range or not writable by BPF; helpers, kfuncs
+//! and the `callx` dispatcher validating the pointers and numbers they are
+//! given (host code, not covered); `ldabs`/`ldind` go through the host
+//! routine with an offset, never a pointer, so they need nothing.
+//!
+//! Not covered, by design of the current frame layout: the BPF stack shares
+//! the native stack with saved registers and return addresses (see *Frame
+//! layout*). A stack pointer whose offset the verifier cannot track
+//! (`StackDyn`: `r10 + unknown`) stays inside `[0, 2^36)` but can reach
+//! the saved `ra` of a frame, i.e. redirect control flow. Closing that
+//! needs a BPF stack separate from the call stack (R10 pointing into a
+//! region that holds no return addresses).
+//!
 //! # Not lowered (typed [`JitError::Unsupported`])
 //!
 //! * legacy packet access (`ldabs`/`ldind`) in a program with bpf2bpf
@@ -214,6 +250,28 @@ pub enum TccScheme {
     Ptr,
 }
 
+/// How JIT'd code confines the memory accesses of BPF code (see
+/// "Sandboxing" in the crate docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Sandbox {
+    /// No confinement in the code: the executor checks every access (the
+    /// rv64 emulator's regions do).
+    #[default]
+    None,
+    /// Address masking: every load, store and atomic not based on R10
+    /// accesses `(base + off) mod 2^SANDBOX_BITS`, and a tail call only
+    /// goes through one of the program's own prog arrays.
+    Masked,
+}
+
+/// Width of the address space [`Sandbox::Masked`] code can reach:
+/// `[0, 2^SANDBOX_BITS)` = 64 GiB. Every BPF-visible VM address must lie
+/// below it (rvbpf's memory layout checks this at compile time).
+pub const SANDBOX_BITS: u32 = 36;
+
+/// Bytes of the masked address space (`1 << SANDBOX_BITS`).
+pub const SANDBOX_SIZE: u64 = 1 << SANDBOX_BITS;
+
 /// Compilation options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JitOptions {
@@ -221,6 +279,8 @@ pub struct JitOptions {
     pub target: Target,
     /// Tail-call counter scheme.
     pub tcc: TccScheme,
+    /// Memory confinement of the generated code.
+    pub sandbox: Sandbox,
 }
 
 impl Default for JitOptions {
@@ -228,6 +288,7 @@ impl Default for JitOptions {
         JitOptions {
             target: Target::RV64GC,
             tcc: TccScheme::Reg,
+            sandbox: Sandbox::None,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! in the emulator: every case that assembles, verifies and uses only the
 //! ubpf test helpers 0..=4 (gather_bytes, memfrob, no_op, sqrti, strcmp_ext)
 //! must return the
-//! suite's expected r0 on every target and counter scheme. Cases expecting
+//! suite's expected r0 on every target and counter scheme, unconfined and
+//! with `Sandbox::Masked`. Cases expecting
 //! an error, needing other helpers or rejected by the verifier are counted
 //! as skipped here (the runtime's own conformance test covers them).
 
@@ -14,7 +15,7 @@ use rvbpf_ebpf::asm::{assemble_object, object_from_insts};
 use rvbpf_ebpf::data_file::{self, Expect};
 use rvbpf_ebpf::inst::decode_program;
 use rvbpf_ebpf::verifier::{verify, VerifyEnv};
-use rvbpf_jit::compile;
+use rvbpf_jit::{compile, JitOptions, Sandbox};
 use rvbpf_rv64::emu::Memory;
 use std::path::{Path, PathBuf};
 
@@ -130,42 +131,48 @@ fn run_suite(rel: &str) -> Option<(usize, usize)> {
             }
         };
         let mut case_ok = true;
-        for t in TARGETS {
-            for s in SCHEMES {
-                let image = match compile(&prog, &opts(t, s)) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        failures.push(format!("{}: {t} {s:?}: {e}", case.name));
-                        case_ok = false;
-                        continue;
-                    }
-                };
-                let mut w = world(&[&image], 0, &[]);
-                if case.mem.len() > 0x1000 {
-                    failures.push(format!("{}: memory too large for the harness", case.name));
+        let variants = TARGETS
+            .iter()
+            .flat_map(|&t| SCHEMES.iter().map(move |&s| (t, s)))
+            .flat_map(|(t, s)| [Sandbox::None, Sandbox::Masked].map(|sb| (t, s, sb)));
+        for (t, s, sandbox) in variants {
+            let options = JitOptions {
+                sandbox,
+                ..opts(t, s)
+            };
+            let image = match compile(&prog, &options) {
+                Ok(i) => i,
+                Err(e) => {
+                    failures.push(format!("{}: {t} {s:?} {sandbox:?}: {e}", case.name));
                     case_ok = false;
                     continue;
                 }
-                w.mem.write(CTX_BASE, &case.mem).unwrap();
-                // Like ubpf: no memory means a null r1 and r2 = 0.
-                let args = if case.mem.is_empty() {
-                    [0, 0]
-                } else {
-                    [CTX_BASE, case.mem.len() as u64]
-                };
-                match w.run_with_args(0, &args, &mut |n, a, m| helper(n, a, m)) {
-                    Ok(r) if r == expected => {}
-                    Ok(r) => {
-                        failures.push(format!(
-                            "{}: {t} {s:?}: returned {r:#x}, expected {expected:#x}",
-                            case.name
-                        ));
-                        case_ok = false;
-                    }
-                    Err(e) => {
-                        failures.push(format!("{}: {t} {s:?}: {e}", case.name));
-                        case_ok = false;
-                    }
+            };
+            let mut w = world(&[&image], 0, &[]);
+            if case.mem.len() > 0x1000 {
+                failures.push(format!("{}: memory too large for the harness", case.name));
+                case_ok = false;
+                continue;
+            }
+            w.mem.write(CTX_BASE, &case.mem).unwrap();
+            // Like ubpf: no memory means a null r1 and r2 = 0.
+            let args = if case.mem.is_empty() {
+                [0, 0]
+            } else {
+                [CTX_BASE, case.mem.len() as u64]
+            };
+            match w.run_with_args(0, &args, &mut |n, a, m| helper(n, a, m)) {
+                Ok(r) if r == expected => {}
+                Ok(r) => {
+                    failures.push(format!(
+                        "{}: {t} {s:?} {sandbox:?}: returned {r:#x}, expected {expected:#x}",
+                        case.name
+                    ));
+                    case_ok = false;
+                }
+                Err(e) => {
+                    failures.push(format!("{}: {t} {s:?} {sandbox:?}: {e}", case.name));
+                    case_ok = false;
                 }
             }
         }

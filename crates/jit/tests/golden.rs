@@ -1,14 +1,14 @@
 //! Golden listing tests: `tests/golden/*.txt` hold BPF assembly (before the
 //! first `====` line; `# maps: array prog_array`, `# kfuncs: a b` comments
 //! configure the object, and each `# kfunc-args: sign32 zero8 ...` line gives
-//! the next kfunc a prototype) and, after each `==== <target> tcc=<scheme>` line,
-//! the expected annotated listing. `BLESS=1 cargo test -p rvbpf-jit --test
+//! the next kfunc a prototype) and, after each `==== <target> tcc=<scheme>
+//! [sandbox=masked]` line, the expected annotated listing. `BLESS=1 cargo test -p rvbpf-jit --test
 //! golden` rewrites the listings; review the diff like code.
 
 mod common;
 
 use rvbpf_ebpf::object::{ArgWidening, KfuncProto, MapKind};
-use rvbpf_jit::{compile, TccScheme};
+use rvbpf_jit::{compile, Sandbox, TccScheme};
 use std::path::Path;
 
 fn scheme(s: &str) -> TccScheme {
@@ -17,6 +17,14 @@ fn scheme(s: &str) -> TccScheme {
         "tcc=stack" => TccScheme::Stack,
         "tcc=ptr" => TccScheme::Ptr,
         other => panic!("unknown scheme `{other}`"),
+    }
+}
+
+fn sandbox(s: Option<&str>) -> Sandbox {
+    match s {
+        None | Some("sandbox=none") => Sandbox::None,
+        Some("sandbox=masked") => Sandbox::Masked,
+        Some(other) => panic!("unknown sandbox `{other}`"),
     }
 }
 
@@ -69,8 +77,12 @@ fn check_file(path: &Path, bless: bool) -> Option<String> {
         let mut words = header.split_whitespace();
         let target = words.next().expect("target");
         let tcc = scheme(words.next().unwrap_or("tcc=reg"));
-        let image = compile(&prog, &common::opts(target, tcc))
-            .unwrap_or_else(|e| panic!("{}: {header}: {e}", path.display()));
+        let opts = rvbpf_jit::JitOptions {
+            sandbox: sandbox(words.next()),
+            ..common::opts(target, tcc)
+        };
+        let image =
+            compile(&prog, &opts).unwrap_or_else(|e| panic!("{}: {header}: {e}", path.display()));
         let actual = image.listing();
         if actual.trim_end() != expected.trim_end() && mismatch.is_none() {
             mismatch = Some(format!(

@@ -199,6 +199,7 @@ fn runtime_run(run: &measure_support::selftests::ScenarioRun, tcc: TccScheme) ->
     let engine = Engine::Jit(JitConfig {
         target: Target::RV64GC,
         tcc,
+        ..JitConfig::default()
     });
     let out = vm
         .run(p, &Ctx::new(run.input.bytes()), engine)

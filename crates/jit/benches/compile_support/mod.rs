@@ -114,6 +114,7 @@ impl<'a> Rvbpf<'a> {
             opts: JitOptions {
                 target,
                 tcc: TccScheme::Reg,
+                ..JitOptions::default()
             },
         }
     }

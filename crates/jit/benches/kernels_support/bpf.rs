@@ -27,6 +27,7 @@ pub fn compile(kernel: &str, target: Target) -> Result<Image, KernelError> {
         &JitOptions {
             target,
             tcc: TccScheme::default(),
+            ..JitOptions::default()
         },
     )?;
     if !image.relocs.is_empty() {

@@ -74,6 +74,7 @@ pub fn corpus_totals(dir: &Path, targets: &[Target]) -> Vec<CorpusTotals> {
             let opts = JitOptions {
                 target,
                 tcc: TccScheme::default(),
+                ..JitOptions::default()
             };
             match compile(&prog, &opts) {
                 Ok(image) => {

@@ -181,6 +181,8 @@ fn tail_call(cx: &mut Cx) -> Result<(), JitError> {
             target: out,
         })
     };
+    // 0. Sandbox::Masked: only the program's own prog arrays.
+    super::mem::confine_prog_array(cx, array, out);
     // 1. index < max_entries (u32 compare).
     cx.zext32(T1, index);
     cx.push(Inst::Load {

@@ -1,21 +1,124 @@
-//! Loads, stores and atomics.
+//! Loads, stores and atomics, and the address confinement of
+//! [`Sandbox::Masked`](crate::Sandbox::Masked).
+//!
+//! # Masked addresses
+//!
+//! With `Sandbox::Masked` every access whose base is not R10 goes through
+//!
+//! ```text
+//!   addi t4, base, off        ; or `li t4, off; add t4, t4, base` (off > 12 bits);
+//!                             ; nothing when off = 0 (the shift reads base)
+//!   slli t4, t4, 64-36        ; keep the low SANDBOX_BITS bits:
+//!   srli t4, t4, 64-36        ;   t4 = (base + off) mod 2^36
+//!   <access> 0(t4)
+//! ```
+//!
+//! Pointers keep their VM values (only the accessed address is reduced),
+//! so every access the interpreter allows lands at the same address and
+//! results stay identical; any other address lands somewhere in
+//! `[0, 2^36)`, which a native engine reserves whole (inaccessible except
+//! the BPF regions). t4 is none of the register map's registers (see
+//! `regmap.rs`), so it is free inside any one instruction.
+//!
+//! R10-based accesses are not masked: the verifier rejects any access
+//! `r10 + off` outside `[r10 - 512, r10)` (`check_stack_access` in
+//! `rvbpf_ebpf::verifier::dataflow`; R10 holds `Frame(0)` on entry and is
+//! never written) and sizes the function's BPF stack to cover every such
+//! offset (`FunctionFacts::stack_depth`), so the access stays in the
+//! function's own frame.
 
 use super::Cx;
-use crate::items::Item;
+use crate::image::RelocKind;
+use crate::items::{Item, Label};
 use crate::regmap::{bpf_reg, T0, T1, T2, T3};
-use crate::JitError;
+use crate::{JitError, Sandbox, SANDBOX_BITS};
 use rvbpf_ebpf::inst::{AtomicOp, Operand, Reg as BpfReg, Size};
-use rvbpf_rv64::{AluOp, AmoOp, AmoWidth, BranchOp, Imm12, Inst, LoadOp, Ordering, Reg, StoreOp};
+use rvbpf_ebpf::object::MapKind;
+use rvbpf_rv64::{
+    AluOp, AmoOp, AmoWidth, BranchOp, Imm12, Inst, LoadOp, Ordering, Reg, ShiftOp, StoreOp,
+};
+
+/// Scratch register of masked addresses (not in the register map).
+const MASKED: Reg = Reg::T4;
+
+fn masked(cx: &Cx) -> bool {
+    cx.prog.opts.sandbox == Sandbox::Masked
+}
 
 /// `base + off` as a (register, imm12) pair, computing into t2 when the
-/// 16-bit BPF offset does not fit 12 bits.
-fn address(cx: &mut Cx, base: Reg, off: i16) -> (Reg, Imm12) {
+/// 16-bit BPF offset does not fit 12 bits. With `Sandbox::Masked` and a
+/// base other than R10: t4 = the masked address, offset 0.
+fn address(cx: &mut Cx, base: BpfReg, off: i16) -> (Reg, Imm12) {
+    let base_reg = bpf_reg(base);
+    if masked(cx) && base != BpfReg::R10 {
+        return (masked_address(cx, base_reg, off), Imm12::ZERO);
+    }
     if let Some(imm) = Imm12::new(off as i64) {
-        return (base, imm);
+        return (base_reg, imm);
     }
     cx.li(T2, off as i64);
-    cx.push(Inst::alu(AluOp::Add, T2, T2, base));
+    cx.push(Inst::alu(AluOp::Add, T2, T2, base_reg));
     (T2, Imm12::ZERO)
+}
+
+/// t4 = (base + off) mod 2^SANDBOX_BITS (see the module docs).
+fn masked_address(cx: &mut Cx, base: Reg, off: i16) -> Reg {
+    let sum = match Imm12::new(off as i64) {
+        _ if off == 0 => base,
+        Some(imm) => {
+            cx.push(Inst::addi(MASKED, base, imm));
+            MASKED
+        }
+        None => {
+            cx.li(MASKED, off as i64);
+            cx.push(Inst::alu(AluOp::Add, MASKED, MASKED, base));
+            MASKED
+        }
+    };
+    let drop = 64 - SANDBOX_BITS;
+    cx.shift(ShiftOp::Slli, MASKED, sum, drop);
+    cx.shift(ShiftOp::Srli, MASKED, MASKED, drop);
+    MASKED
+}
+
+/// With `Sandbox::Masked`, before a tail call reads the prog-array view
+/// `array` points at (and jumps to an address it finds there): go on only
+/// when `array` is the handle of one of the program's prog arrays, else
+/// branch to `fail` (the tail call falls through, as for a bad index).
+///
+/// Masking `array` alone would not do: a view forged in BPF-writable
+/// memory would make the tail call jump anywhere. The verifier checks r2
+/// only where it is statically known. The views themselves must lie where
+/// BPF code cannot write (the engine's job). Without prog arrays every
+/// tail call fails. Costs `auipc; ld; bne` per prog array.
+pub fn confine_prog_array(cx: &mut Cx, array: Reg, fail: Label) {
+    if !masked(cx) {
+        return;
+    }
+    let arrays: Vec<u32> = cx
+        .facts()
+        .map_kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| **k == MapKind::ProgArray)
+        .map(|(i, _)| i as u32)
+        .collect();
+    let ok = cx.new_label();
+    for (n, &map) in arrays.iter().enumerate() {
+        let slot = cx.pool_slot(RelocKind::ProgArray(map));
+        cx.item(Item::PoolLoad { rd: MASKED, slot });
+        let last = n + 1 == arrays.len();
+        cx.item(Item::Branch {
+            op: if last { BranchOp::Bne } else { BranchOp::Beq },
+            rs1: array,
+            rs2: MASKED,
+            target: if last { fail } else { ok },
+        });
+    }
+    if arrays.is_empty() {
+        cx.item(Item::Jump { target: fail });
+    }
+    cx.item(Item::Bind(ok));
 }
 
 pub fn lower_load(cx: &mut Cx, size: Size, signed: bool, dst: BpfReg, src: BpfReg, off: i16) {
@@ -28,7 +131,7 @@ pub fn lower_load(cx: &mut Cx, size: Size, signed: bool, dst: BpfReg, src: BpfRe
         (Size::W, true) => LoadOp::Lw,
         (Size::DW, _) => LoadOp::Ld,
     };
-    let (rs1, offset) = address(cx, bpf_reg(src), off);
+    let (rs1, offset) = address(cx, src, off);
     cx.push(Inst::Load {
         op,
         rd: bpf_reg(dst),
@@ -49,7 +152,7 @@ pub fn lower_store(cx: &mut Cx, size: Size, dst: BpfReg, off: i16, src: Operand)
         Operand::Imm(0) => Reg::ZERO,
         Operand::Imm(i) => cx.operand_imm(i as i64),
     };
-    let (rs1, offset) = address(cx, bpf_reg(dst), off);
+    let (rs1, offset) = address(cx, dst, off);
     cx.push(Inst::Store {
         op,
         rs1,
@@ -75,14 +178,14 @@ pub fn lower_atomic(
     };
     let is32 = width == AmoWidth::W;
     let addr = match off {
-        0 => bpf_reg(dst),
-        _ => {
-            let (base, imm) = address(cx, bpf_reg(dst), off);
-            if base != T2 {
+        0 if !masked(cx) || dst == BpfReg::R10 => bpf_reg(dst),
+        _ => match address(cx, dst, off) {
+            (base, Imm12::ZERO) => base,
+            (base, imm) => {
                 cx.push(Inst::addi(T2, base, imm));
+                T2
             }
-            T2
-        }
+        },
     };
     let rs = bpf_reg(src);
     let ordering = Ordering::AcqRel;

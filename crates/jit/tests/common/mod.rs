@@ -47,6 +47,7 @@ pub fn opts(target: &str, tcc: TccScheme) -> JitOptions {
     JitOptions {
         target: target.parse::<Target>().unwrap(),
         tcc,
+        ..JitOptions::default()
     }
 }
 

@@ -81,6 +81,7 @@ pub fn compile_variants(verified: &VerifiedProgram) -> Result<Vec<Variant>, Stri
                 &JitOptions {
                     target,
                     tcc: scheme,
+                    ..JitOptions::default()
                 },
             )
             .map_err(|e| format!("{target} {scheme:?}: {e}"))?;
