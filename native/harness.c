@@ -7,7 +7,7 @@
  * The batch file (written by crates/jit/tests/qemu_support) holds many
  * cases; all integers are little-endian:
  *
- *   magic    8 bytes  "RVBPFNB1"
+ *   magic    8 bytes  "RVBPFNB2"
  *   count    u32      number of cases
  *   then per case:
  *     name     u32 length, then that many bytes (no spaces, no NUL)
@@ -21,11 +21,29 @@
  *                u32 arg
  *     mem      u32 length, then the bytes the program gets as memory
  *     expected u64      r0 the interpreter computed (printed for reference)
+ *     flags    u32      bit 0: run inside the sandbox (below)
+ *     secret   u32      offset in mem where the harness writes the address
+ *                       of its `secret` variable, or 0xffffffff for none
  *
  * Per case one line on stdout:
  *
  *   result NAME 0xR0 expected 0xEXPECTED ok|MISMATCH
  *   error NAME WHY          (fault, timeout, unsupported relocation, ...)
+ *
+ * and, for a case that was given the secret's address, a second line
+ *
+ *   secret NAME intact|MODIFIED
+ *
+ * Sandboxed cases (JIT images compiled with rvbpf_jit::Sandbox::Masked)
+ * run the way a native engine would run them: on first use the harness
+ * reserves [SANDBOX_LOW, 2^36) (PROT_NONE, MAP_NORESERVE), and per case it
+ * maps the memory at its VM address (ctx, 0x1000_0000) and a 256 KiB stack
+ * at the VM stack region (0x4000_0000), and calls the image with sp at the
+ * top of that stack, so that r10-based pointers are VM addresses too. The
+ * code, the literal pool, the harness and `secret` all lie above 2^36 (the
+ * harness must be built as a PIE, `build.sh --pie`, so that qemu loads it
+ * high; the check is made at run time). Below SANDBOX_LOW nothing can be
+ * mapped (Linux's mmap_min_addr), which serves as the null guard.
  *
  * then `done COUNT`. Exit status: 0 when every case returned its expected
  * value, 1 when some did not, 2 when the batch file is unusable.
@@ -59,6 +77,20 @@
 #define TIMEOUT_SECONDS 10
 #define RELOC_HELPER 1
 #define RELOC_DISPATCH 2
+
+#define FLAG_SANDBOXED 1u
+#define NO_SECRET 0xffffffffu
+/* The masked range and the VM addresses (rvbpf_jit::SANDBOX_BITS,
+ * src/memory/mod.rs). */
+#define SANDBOX_SIZE (1ull << 36)
+#define SANDBOX_LOW 0x10000ull
+#define VM_CTX_BASE 0x10000000ull
+#define VM_STACK_BASE 0x40000000ull
+#define VM_STACK_SIZE (256ull * 1024)
+#define SECRET_VALUE 0x5ec7e75ec7e75ec7ull
+
+/* What hostile cases try to read or modify through its real address. */
+static volatile uint64_t secret = SECRET_VALUE;
 
 /* Why a case stopped early (the value siglongjmp delivers). */
 enum stop {
@@ -165,11 +197,13 @@ static uint64_t helper_dispatch(uint64_t a, uint64_t b, uint64_t c, uint64_t d, 
 /* ---- call_checked: the call into JIT code, with ABI checks ----------- */
 
 /*
- * uint64_t call_checked(void *entry, void *mem, uint64_t len, uint64_t *abi_broken)
+ * uint64_t call_checked(void *entry, void *mem, uint64_t len, uint64_t *abi_broken,
+ *                       uint64_t stack_top)
  *
  * Saves ra and s0..s11, sets s0..s11 to canaries and a6 to garbage (the
- * image's header must initialise it), calls entry(mem, len), then stores
- * into *abi_broken a non-zero value if any canary or sp changed.
+ * image's header must initialise it), switches sp to stack_top unless it
+ * is 0, calls entry(mem, len), then stores into *abi_broken a non-zero
+ * value if any canary or sp changed, and switches back to its own stack.
  */
 __asm__(
     "   .text\n"
@@ -193,6 +227,10 @@ __asm__(
     "   sd a3, 104(sp)\n"
     "   la t0, call_checked_sp\n"
     "   sd sp, 0(t0)\n"
+    "   beqz a4, 1f\n"
+    "   mv sp, a4\n"
+    "1: la t0, call_checked_entry_sp\n"
+    "   sd sp, 0(t0)\n"
     "   li s0, 0x5a5a000000000000\n"
     "   li s1, 0x5a5a000000000001\n"
     "   li s2, 0x5a5a000000000002\n"
@@ -211,7 +249,7 @@ __asm__(
     "   mv a1, a2\n"
     "   jalr ra, 0(t0)\n"
     /* t2 accumulates the differences (0 when everything survived). */
-    "   la t0, call_checked_sp\n"
+    "   la t0, call_checked_entry_sp\n"
     "   ld t0, 0(t0)\n"
     "   xor t2, t0, sp\n"
     "   li t1, 0x5a5a000000000000\n  xor t1, t1, s0\n  or t2, t2, t1\n"
@@ -226,8 +264,10 @@ __asm__(
     "   li t1, 0x5a5a000000000009\n  xor t1, t1, s9\n  or t2, t2, t1\n"
     "   li t1, 0x5a5a00000000000a\n  xor t1, t1, s10\n  or t2, t2, t1\n"
     "   li t1, 0x5a5a00000000000b\n  xor t1, t1, s11\n  or t2, t2, t1\n"
-    /* A changed sp would make the reloads below read garbage: use the
-     * saved one. */
+    /* Back to this function's frame (a changed sp would make the reloads
+     * below read garbage). */
+    "   la t0, call_checked_sp\n"
+    "   ld t0, 0(t0)\n"
     "   mv sp, t0\n"
     "   ld a3, 104(sp)\n"
     "   sd t2, 0(a3)\n"
@@ -248,8 +288,9 @@ __asm__(
     "   ret\n"
     "   .size call_checked, .-call_checked\n");
 
-uint64_t call_checked_sp;
-uint64_t call_checked(void *entry, void *mem, uint64_t len, uint64_t *abi_broken);
+uint64_t call_checked_sp, call_checked_entry_sp;
+uint64_t call_checked(void *entry, void *mem, uint64_t len, uint64_t *abi_broken,
+                      uint64_t stack_top);
 
 /* ---- batch file reading --------------------------------------------- */
 
@@ -301,6 +342,7 @@ struct image_case {
     uint32_t name_len, code_len, entry, mem_len, reloc_count;
     const unsigned char *relocs; /* reloc_count * 12 raw bytes */
     uint64_t expected;
+    uint32_t flags, secret_at;
 };
 
 static int read_case(struct reader *r, struct image_case *c)
@@ -312,7 +354,10 @@ static int read_case(struct reader *r, struct image_case *c)
     c->relocs = r->p;
     if ((uint64_t)c->reloc_count * 12 > r->left || take(r, (size_t)c->reloc_count * 12, &ignored))
         return -1;
-    return take_blob(r, &c->mem, &c->mem_len) || take_u64(r, &c->expected) ? -1 : 0;
+    return take_blob(r, &c->mem, &c->mem_len) || take_u64(r, &c->expected) ||
+                   take_u32(r, &c->flags) || take_u32(r, &c->secret_at)
+               ? -1
+               : 0;
 }
 
 static struct reloc reloc_at(const struct image_case *c, uint32_t i)
@@ -382,6 +427,54 @@ static unsigned char *guarded_alloc(size_t len, size_t page, struct guarded *g)
     return (unsigned char *)((uintptr_t)(g->guard - len) & ~(uintptr_t)7);
 }
 
+/* ---- the sandbox ---------------------------------------------------- */
+
+/* Reserves [SANDBOX_LOW, SANDBOX_SIZE) once; 0 on success, else -1 and
+ * *why. Everything the harness owns must lie above it. */
+static int reserve_sandbox(const char **why)
+{
+    static int reserved;
+    if (reserved)
+        return 0;
+    size_t len = SANDBOX_SIZE - SANDBOX_LOW;
+    void *want = (void *)(uintptr_t)SANDBOX_LOW;
+    void *got = mmap(want, len, PROT_NONE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (got != want) {
+        if (got != MAP_FAILED)
+            munmap(got, len); /* taken as a hint: something is in the way */
+        *why = "cannot reserve [0x10000, 2^36): something is mapped there";
+        return -1;
+    }
+    if ((uintptr_t)&secret < SANDBOX_SIZE || (uintptr_t)&reserve_sandbox < SANDBOX_SIZE) {
+        *why = "the harness lies inside the sandbox range (build it with build.sh --pie)";
+        return -1;
+    }
+    reserved = 1;
+    return 0;
+}
+
+/* Maps `len` bytes read-write at VM address `addr` inside the reservation. */
+/* (noinline: keeps its locals out of run_case's sigsetjmp frame.) */
+__attribute__((noinline)) static void *sandbox_map(uint64_t addr, size_t len)
+{
+    void *p = mmap((void *)(uintptr_t)addr, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Returns a range to the reservation (inaccessible, contents dropped). */
+static void sandbox_unmap(uint64_t addr, size_t len)
+{
+    mmap((void *)(uintptr_t)addr, len, PROT_NONE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+static size_t round_to_page(size_t n, size_t page)
+{
+    return (n + page - 1) / page * page;
+}
+
 /* Where a literal-pool slot gets its value from; 0 (and *why) when the
  * harness cannot provide it. */
 static uint64_t resolve(const struct reloc *r, const char **why)
@@ -401,8 +494,10 @@ static uint64_t resolve(const struct reloc *r, const char **why)
 }
 
 /* Maps the code, applies the relocations, runs it. Returns 0 and *r0 on a
- * normal return; otherwise prints an `error` line and returns -1. */
-static int run_case(const struct image_case *c, uint64_t *r0)
+ * normal return; otherwise prints an `error` line and returns -1. When the
+ * case ran with the secret's address, *secret_line says whether the
+ * secret survived (else it stays NULL). */
+static int run_case(const struct image_case *c, uint64_t *r0, const char **secret_line)
 {
     const char *why = NULL;
     char reason[160];
@@ -447,14 +542,43 @@ static int run_case(const struct image_case *c, uint64_t *r0)
 
     struct guarded mem_area = {NULL, NULL, 0};
     unsigned char *mem = NULL;
-    if (c->mem_len > 0) {
+    int sandboxed = (c->flags & FLAG_SANDBOXED) != 0;
+    size_t sandbox_mem_len = round_to_page(c->mem_len, (size_t)page);
+    uint64_t stack_top = 0;
+    if (sandboxed) {
+        if (reserve_sandbox(&why) != 0 || (uintptr_t)code < SANDBOX_SIZE) {
+            printf("error %.*s %s\n", name_len, name,
+                   why ? why : "code was mapped inside the sandbox range");
+            munmap(code, map_len);
+            return -1;
+        }
+        if ((c->mem_len > 0 && !(mem = sandbox_map(VM_CTX_BASE, sandbox_mem_len))) ||
+            !sandbox_map(VM_STACK_BASE, VM_STACK_SIZE)) {
+            printf("error %.*s cannot map sandbox regions: %s\n", name_len, name,
+                   strerror(errno));
+            munmap(code, map_len);
+            return -1;
+        }
+        stack_top = VM_STACK_BASE + VM_STACK_SIZE;
+    } else if (c->mem_len > 0) {
         mem = guarded_alloc(c->mem_len, (size_t)page, &mem_area);
         if (!mem) {
             printf("error %.*s cannot map memory: %s\n", name_len, name, strerror(errno));
             munmap(code, map_len);
             return -1;
         }
+    }
+    if (mem)
         memcpy(mem, c->mem, c->mem_len);
+    secret = SECRET_VALUE;
+    if (c->secret_at != NO_SECRET) {
+        if (!mem || c->mem_len < 8 || c->secret_at > c->mem_len - 8) {
+            printf("error %.*s secret offset %u outside memory\n", name_len, name, c->secret_at);
+            munmap(code, map_len);
+            return -1;
+        }
+        uint64_t where = (uint64_t)(uintptr_t)&secret;
+        memcpy(mem + c->secret_at, &where, 8);
     }
 
     /* volatile: read after siglongjmp. */
@@ -463,7 +587,7 @@ static int run_case(const struct image_case *c, uint64_t *r0)
     int stop = sigsetjmp(case_jump, 1);
     if (stop == STOP_NONE) {
         alarm(TIMEOUT_SECONDS);
-        *r0 = call_checked(code + c->entry, mem, c->mem_len, &abi_broken);
+        *r0 = call_checked(code + c->entry, mem, c->mem_len, &abi_broken, stack_top);
         alarm(0);
         if (abi_broken) {
             printf("error %.*s callee-saved register or sp not preserved (diff %#llx)\n",
@@ -486,6 +610,13 @@ static int run_case(const struct image_case *c, uint64_t *r0)
                    strsignal(stop - STOP_SIGNAL_BASE));
             status = -1;
         }
+    }
+    if (c->secret_at != NO_SECRET)
+        *secret_line = secret == SECRET_VALUE ? "intact" : "MODIFIED";
+    if (sandboxed) {
+        if (c->mem_len > 0)
+            sandbox_unmap(VM_CTX_BASE, sandbox_mem_len);
+        sandbox_unmap(VM_STACK_BASE, VM_STACK_SIZE);
     }
     if (mem_area.base)
         munmap(mem_area.base, mem_area.len);
@@ -534,8 +665,8 @@ int main(int argc, char **argv)
     struct reader r = {data, len};
     const unsigned char *magic;
     uint32_t count;
-    if (take(&r, 8, &magic) || memcmp(magic, "RVBPFNB1", 8) != 0 || take_u32(&r, &count)) {
-        fprintf(stderr, "%s: not a batch file (magic RVBPFNB1)\n", argv[1]);
+    if (take(&r, 8, &magic) || memcmp(magic, "RVBPFNB2", 8) != 0 || take_u32(&r, &count)) {
+        fprintf(stderr, "%s: not a batch file (magic RVBPFNB2)\n", argv[1]);
         return 2;
     }
     install_signal_handlers();
@@ -549,14 +680,18 @@ int main(int argc, char **argv)
             return 2;
         }
         uint64_t r0;
-        if (run_case(&c, &r0) != 0) {
+        const char *secret_line = NULL;
+        if (run_case(&c, &r0, &secret_line) != 0) {
             all_ok = 0;
-            continue;
+        } else {
+            int ok = r0 == c.expected;
+            all_ok &= ok;
+            printf("result %.*s 0x%llx expected 0x%llx %s\n", (int)c.name_len,
+                   (const char *)c.name, (unsigned long long)r0, (unsigned long long)c.expected,
+                   ok ? "ok" : "MISMATCH");
         }
-        int ok = r0 == c.expected;
-        all_ok &= ok;
-        printf("result %.*s 0x%llx expected 0x%llx %s\n", (int)c.name_len, (const char *)c.name,
-               (unsigned long long)r0, (unsigned long long)c.expected, ok ? "ok" : "MISMATCH");
+        if (secret_line)
+            printf("secret %.*s %s\n", (int)c.name_len, (const char *)c.name, secret_line);
     }
     printf("done %u\n", count);
     free(data);

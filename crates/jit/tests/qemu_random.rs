@@ -36,7 +36,7 @@ const MIN_ACCEPTED_SHARE: f64 = 0.9;
 
 /// The tools and a freshly built harness in `work` under Cargo's temp dir,
 /// or `None` (after saying why) when a tool is missing.
-fn setup(work: &str) -> Option<(tools::Tools, PathBuf, PathBuf)> {
+fn setup(work: &str) -> Option<(tools::Tools, tools::Harness, PathBuf)> {
     let tools = match tools::find() {
         Ok(t) => t,
         Err(missing) => {

@@ -3,13 +3,18 @@
 use super::{KernelError, BPF_OBJECT};
 use rvbpf_ebpf::elf::load_elf;
 use rvbpf_ebpf::verifier::{verify, VerifyEnv};
-use rvbpf_jit::{compile as jit_compile, Image, JitOptions, TccScheme};
+use rvbpf_jit::{compile as jit_compile, Image, JitOptions, Sandbox, TccScheme};
 use rvbpf_rv64::Target;
 
 /// Compiles the BPF program `kernel` (section `raw/<kernel>`) for `target`.
 /// The entry gets two initialised arguments (r1 = buffer, r2 = length); no
 /// helper or kfunc exists, so a kernel that needs one fails verification.
 pub fn compile(kernel: &str, target: Target) -> Result<Image, KernelError> {
+    compile_with(kernel, target, Sandbox::None)
+}
+
+/// [`compile`] with a choice of memory confinement.
+pub fn compile_with(kernel: &str, target: Target, sandbox: Sandbox) -> Result<Image, KernelError> {
     let obj = load_elf("kernels.bpf.o", BPF_OBJECT)?;
     let index = obj
         .programs
@@ -27,7 +32,7 @@ pub fn compile(kernel: &str, target: Target) -> Result<Image, KernelError> {
         &JitOptions {
             target,
             tcc: TccScheme::default(),
-            ..JitOptions::default()
+            sandbox,
         },
     )?;
     if !image.relocs.is_empty() {

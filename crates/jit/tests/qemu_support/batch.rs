@@ -4,7 +4,9 @@
 use rvbpf_jit::{Image, RelocKind};
 use std::collections::HashMap;
 
-const MAGIC: &[u8; 8] = b"RVBPFNB1";
+const MAGIC: &[u8; 8] = b"RVBPFNB2";
+const FLAG_SANDBOXED: u32 = 1;
+const NO_SECRET: u32 = u32::MAX;
 const RELOC_HELPER: u32 = 1;
 const RELOC_DISPATCH: u32 = 2;
 /// Maps, globals, kfuncs: the harness refuses these with a clear error.
@@ -24,6 +26,12 @@ pub struct NativeCase {
     /// What the harness prints next to the result (for reading its output
     /// by hand; the test compares results itself).
     pub expected: u64,
+    /// Run inside the sandbox: memory at the VM ctx address, stack at the
+    /// VM stack region, everything else of the harness above 2^36.
+    pub sandboxed: bool,
+    /// Offset in `mem` where the harness writes the real address of its
+    /// `secret` variable (it reports afterwards whether the secret changed).
+    pub secret_at: Option<u32>,
 }
 
 impl NativeCase {
@@ -52,6 +60,8 @@ impl NativeCase {
             relocs,
             mem: mem.to_vec(),
             expected,
+            sandboxed: false,
+            secret_at: None,
         }
     }
 }
@@ -81,6 +91,8 @@ pub fn encode(cases: &[NativeCase]) -> Vec<u8> {
         }
         put_blob(&mut out, &c.mem);
         out.extend_from_slice(&c.expected.to_le_bytes());
+        put_u32(&mut out, if c.sandboxed { FLAG_SANDBOXED } else { 0 });
+        put_u32(&mut out, c.secret_at.unwrap_or(NO_SECRET));
     }
     out
 }
@@ -94,11 +106,31 @@ pub enum NativeOutcome {
     Failed(String),
 }
 
+/// The value the harness's `secret` variable holds before every case.
+pub const SECRET_VALUE: u64 = 0x5ec7_e75e_c7e7_5ec7;
+
+/// The harness's `secret NAME intact|MODIFIED` lines: whether the secret
+/// survived each case that was given its address.
+pub fn parse_secrets(stdout: &str) -> Result<HashMap<String, bool>, String> {
+    let mut out = HashMap::new();
+    for line in stdout.lines().filter(|l| l.starts_with("secret ")) {
+        let intact = match line.rsplit(' ').next() {
+            Some("intact") => true,
+            Some("MODIFIED") => false,
+            _ => return Err(format!("bad secret line `{line}`")),
+        };
+        let name = line.split(' ').nth(1).unwrap_or_default();
+        out.insert(name.to_string(), intact);
+    }
+    Ok(out)
+}
+
 /// Parses the harness's stdout: one outcome per case name. Lines it does
-/// not recognise are an error (the format is ours, any drift is a bug).
+/// not recognise are an error (the format is ours, any drift is a bug);
+/// `secret` lines are [`parse_secrets`]'s.
 pub fn parse_output(stdout: &str) -> Result<HashMap<String, NativeOutcome>, String> {
     let mut out = HashMap::new();
-    for line in stdout.lines() {
+    for line in stdout.lines().filter(|l| !l.starts_with("secret ")) {
         let mut words = line.splitn(3, ' ');
         let (tag, name, rest) = (words.next(), words.next(), words.next());
         let outcome = match (tag, name, rest) {
@@ -136,6 +168,11 @@ mod tests {
         );
         assert_eq!(m["c"], NativeOutcome::Returned(u64::MAX));
         assert!(parse_output("garbage\n").is_err());
+        let text = "error a signal 11 (Segmentation fault)\nsecret a intact\n\
+                    result b 0x0 expected 0x0 ok\nsecret b MODIFIED\ndone 2\n";
+        assert_eq!(parse_output(text).unwrap().len(), 2);
+        let secrets = parse_secrets(text).unwrap();
+        assert_eq!((secrets["a"], secrets["b"]), (true, false));
     }
 
     #[test]
@@ -147,13 +184,17 @@ mod tests {
             relocs: vec![(8, RELOC_HELPER, 5)],
             mem: vec![0xaa],
             expected: 7,
+            sandboxed: true,
+            secret_at: None,
         };
         let b = encode(&[case]);
         // magic, count=1, name (4+1), code (4+4), entry, nrelocs=1, reloc
-        // (12), mem (4+1), expected (8).
-        assert_eq!(b.len(), 8 + 4 + 5 + 8 + 4 + 4 + 12 + 5 + 8);
-        assert_eq!(&b[..8], b"RVBPFNB1");
+        // (12), mem (4+1), expected (8), flags (4), secret offset (4).
+        assert_eq!(b.len(), 8 + 4 + 5 + 8 + 4 + 4 + 12 + 5 + 8 + 4 + 4);
+        assert_eq!(&b[..8], b"RVBPFNB2");
         assert_eq!(&b[12..17], &[1, 0, 0, 0, b'x']);
-        assert_eq!(&b[b.len() - 8..], &7u64.to_le_bytes());
+        let tail = b.len() - 16;
+        assert_eq!(&b[tail..tail + 8], &7u64.to_le_bytes());
+        assert_eq!(&b[tail + 8..], &[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
     }
 }

@@ -9,7 +9,7 @@ use rvbpf_ebpf::asm::object_from_insts;
 use rvbpf_ebpf::data_file::{self, Expect};
 use rvbpf_ebpf::inst::{CallTarget, Inst};
 use rvbpf_ebpf::verifier::{verify, VerifiedProgram, VerifyEnv};
-use rvbpf_jit::{compile, Image, JitOptions, TccScheme};
+use rvbpf_jit::{compile, Image, JitOptions, Sandbox, TccScheme};
 use rvbpf_rv64::Target;
 use std::path::{Path, PathBuf};
 
@@ -73,6 +73,14 @@ pub enum NotRun {
 
 /// Compiles `verified` for every target and scheme.
 pub fn compile_variants(verified: &VerifiedProgram) -> Result<Vec<Variant>, String> {
+    compile_variants_with(verified, Sandbox::None)
+}
+
+/// Compiles `verified` for every target and scheme with `sandbox`.
+pub fn compile_variants_with(
+    verified: &VerifiedProgram,
+    sandbox: Sandbox,
+) -> Result<Vec<Variant>, String> {
     let mut variants = Vec::new();
     for target in TARGETS {
         for scheme in SCHEMES {
@@ -81,7 +89,7 @@ pub fn compile_variants(verified: &VerifiedProgram) -> Result<Vec<Variant>, Stri
                 &JitOptions {
                     target,
                     tcc: scheme,
-                    ..JitOptions::default()
+                    sandbox,
                 },
             )
             .map_err(|e| format!("{target} {scheme:?}: {e}"))?;
@@ -123,6 +131,11 @@ fn interpret(obj: &rvbpf_ebpf::object::Object, mem: &[u8]) -> Result<u64, String
 
 /// Parses, interprets, verifies and compiles one file for every variant.
 pub fn prepare(path: &Path) -> Result<PreparedFile, NotRun> {
+    prepare_with(path, Sandbox::None)
+}
+
+/// [`prepare`], the images compiled with `sandbox`.
+pub fn prepare_with(path: &Path, sandbox: Sandbox) -> Result<PreparedFile, NotRun> {
     let case = data_file::load(path).map_err(|e| NotRun::Rejected(e.to_string()))?;
     if let Some(why) = &case.skip {
         return Err(NotRun::NoResultToCompare(why.clone()));
@@ -150,7 +163,7 @@ pub fn prepare(path: &Path) -> Result<PreparedFile, NotRun> {
         entry_args: 2,
     };
     let verified = verify(&obj, 0, &env).map_err(|e| NotRun::Rejected(e.to_string()))?;
-    let variants = compile_variants(&verified).map_err(NotRun::Rejected)?;
+    let variants = compile_variants_with(&verified, sandbox).map_err(NotRun::Rejected)?;
     Ok(PreparedFile {
         interp: interpret(&obj, &case.mem),
         name: case.name,

@@ -3,7 +3,8 @@
 
 use super::batch::{self, NativeCase, NativeOutcome};
 use super::corpus::{self, NotRun, PreparedFile, Variant};
-use super::tools::{self, Tools};
+use super::tools::{self, Harness, Tools};
+use rvbpf_jit::Sandbox;
 use rvbpf_rv64::Target;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -109,13 +110,14 @@ fn listing_excerpt(v: &Variant) -> String {
 fn run_natively(
     prepared: &[PreparedFile],
     tools: &Tools,
-    harness: &Path,
+    harness: &Harness,
     work_dir: &Path,
 ) -> HashMap<String, NativeOutcome> {
     let mut by_cpu: BTreeMap<String, Vec<NativeCase>> = BTreeMap::new();
     for f in prepared {
         for v in &f.variants {
-            let case = NativeCase::from_image(case_name(f, v), &v.image, &f.mem, f.expected);
+            let mut case = NativeCase::from_image(case_name(f, v), &v.image, &f.mem, f.expected);
+            case.sandboxed = harness.sandboxed;
             by_cpu.entry(qemu_cpu(v.target)).or_default().push(case);
         }
     }
@@ -180,15 +182,21 @@ fn judge(
 }
 
 /// Prepares every `.data` file under `dir`, runs the images natively with
-/// `harness` (intermediate files go to `work_dir`) and judges them.
-pub fn run_suite(dir: &Path, tools: &Tools, harness: &Path, work_dir: &Path) -> SuiteReport {
+/// `harness` (intermediate files go to `work_dir`) and judges them. A
+/// sandboxed harness gets `Sandbox::Masked` images.
+pub fn run_suite(dir: &Path, tools: &Tools, harness: &Harness, work_dir: &Path) -> SuiteReport {
     let started = Instant::now();
     let mut report = SuiteReport::default();
     let paths = corpus::data_files(dir);
     report.files = paths.len();
     let mut prepared = Vec::new();
     for path in paths {
-        match corpus::prepare(&path) {
+        let sandbox = if harness.sandboxed {
+            Sandbox::Masked
+        } else {
+            Sandbox::None
+        };
+        match corpus::prepare_with(&path, sandbox) {
             Ok(p) => prepared.push(p),
             Err(why) => report.not_run.push((path, why)),
         }
@@ -203,7 +211,7 @@ pub fn run_suite(dir: &Path, tools: &Tools, harness: &Path, work_dir: &Path) -> 
 pub fn run_and_judge(
     prepared: &[PreparedFile],
     tools: &Tools,
-    harness: &Path,
+    harness: &Harness,
     work_dir: &Path,
     report: &mut SuiteReport,
 ) {

@@ -1,5 +1,6 @@
 //! The host tools: finding `qemu-riscv64` and `riscv64-linux-gnu-gcc`,
-//! building `native/harness.c`, running a batch under qemu.
+//! building `native/harness.c` (static, or as a PIE for sandboxed runs),
+//! running a batch under qemu.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,13 +39,63 @@ pub fn native_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../native")
 }
 
-/// Builds the harness with `native/build.sh` into `out_dir`; returns its path.
-pub fn build_harness(tools: &Tools, out_dir: &Path) -> Result<PathBuf, String> {
+/// A built harness and how to run it.
+#[derive(Clone, Debug)]
+pub struct Harness {
+    pub exe: PathBuf,
+    /// `qemu-riscv64 -L` sysroot (dynamically linked PIE builds only).
+    pub sysroot: Option<PathBuf>,
+    /// Cases run inside the sandbox (`Sandbox::Masked` images, memory and
+    /// stack at their VM addresses; see `native/harness.c`).
+    pub sandboxed: bool,
+}
+
+/// Builds the static harness with `native/build.sh` into `out_dir`.
+pub fn build_harness(tools: &Tools, out_dir: &Path) -> Result<Harness, String> {
     let exe = out_dir.join("rvbpf-native-harness");
+    build(tools, &[], &exe)?;
+    Ok(Harness {
+        exe,
+        sysroot: None,
+        sandboxed: false,
+    })
+}
+
+/// Builds the harness as a PIE (`build.sh --pie`), which qemu loads above
+/// the sandbox range, for sandboxed cases.
+pub fn build_sandbox_harness(tools: &Tools, out_dir: &Path) -> Result<Harness, String> {
+    let exe = out_dir.join("rvbpf-native-harness-pie");
+    build(tools, &["--pie"], &exe)?;
+    Ok(Harness {
+        exe,
+        sysroot: Some(sysroot(tools)?),
+        sandboxed: true,
+    })
+}
+
+/// The cross compiler's target root (holding `lib/libc.so.6` and the
+/// dynamic loader), which `qemu-riscv64 -L` needs for a PIE.
+fn sysroot(tools: &Tools) -> Result<PathBuf, String> {
+    let out = Command::new(&tools.cc)
+        .arg("-print-file-name=libc.so.6")
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", tools.cc.display()))?;
+    let libc = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let libc = libc
+        .canonicalize()
+        .map_err(|e| format!("riscv64 libc.so.6 not found ({}): {e}", libc.display()))?;
+    libc.parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("no sysroot above {}", libc.display()))
+}
+
+fn build(tools: &Tools, flags: &[&str], exe: &Path) -> Result<(), String> {
     let script = native_dir().join("build.sh");
     let out = Command::new("sh")
         .arg(&script)
-        .arg(&exe)
+        .args(flags)
+        .arg(exe)
         .env("CC", &tools.cc)
         .output()
         .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
@@ -56,17 +107,26 @@ pub fn build_harness(tools: &Tools, out_dir: &Path) -> Result<PathBuf, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    Ok(exe)
+    Ok(())
 }
 
 /// Runs the harness on `batch` under qemu with `cpu` (a `-cpu` value);
 /// returns its stdout. Exit status 1 (some case failed or mismatched) is
 /// not an error here: the caller judges every case from the output.
-pub fn run_batch(tools: &Tools, harness: &Path, cpu: &str, batch: &Path) -> Result<String, String> {
-    let out = Command::new(&tools.qemu)
+pub fn run_batch(
+    tools: &Tools,
+    harness: &Harness,
+    cpu: &str,
+    batch: &Path,
+) -> Result<String, String> {
+    let mut qemu = Command::new(&tools.qemu);
+    if let Some(root) = &harness.sysroot {
+        qemu.arg("-L").arg(root);
+    }
+    let out = qemu
         .arg("-cpu")
         .arg(cpu)
-        .arg(harness)
+        .arg(&harness.exe)
         .arg(batch)
         .output()
         .map_err(|e| format!("cannot run {}: {e}", tools.qemu.display()))?;
@@ -75,7 +135,7 @@ pub fn run_batch(tools: &Tools, harness: &Path, cpu: &str, batch: &Path) -> Resu
         Some(0 | 1) => Ok(stdout),
         _ => Err(format!(
             "{QEMU} -cpu {cpu} {} {} ended with {}:\nstderr: {}\nstdout tail: {}",
-            harness.display(),
+            harness.exe.display(),
             batch.display(),
             out.status,
             String::from_utf8_lossy(&out.stderr),
