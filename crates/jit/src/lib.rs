@@ -189,12 +189,17 @@
 //! routine with an offset, never a pointer, so they need nothing.
 //!
 //! Not covered, by design of the current frame layout: the BPF stack shares
-//! the native stack with saved registers and return addresses (see *Frame
-//! layout*). A stack pointer whose offset the verifier cannot track
-//! (`StackDyn`: `r10 + unknown`) stays inside `[0, 2^36)` but can reach
-//! the saved `ra` of a frame, i.e. redirect control flow. Closing that
-//! needs a BPF stack separate from the call stack (R10 pointing into a
-//! region that holds no return addresses).
+//! the native stack with saved `ra`, saved callee-saved registers (in the
+//! entry frame: the host's values) and the tail-call count slot / counter
+//! home (see *Frame layout*). R10 must be a VM address for masking to keep
+//! stack pointers intact, so that stack lies inside the sandbox, and any
+//! pointer into it (`r10 + unknown`, which the verifier cannot bound, or
+//! simply a constant) reaches that control data: a program can leak a host
+//! return address or redirect the return (`qemu_sandbox.rs` pins both).
+//! Closing it needs a BPF stack apart from the call stack: sp (control
+//! data) outside the sandbox, R10 in a BPF-only stack region, its pointer
+//! carried in a callee-saved register (s0 is free) and decremented by each
+//! frame's `bpf_stack`; callbacks entered by helpers would receive it.
 //!
 //! # Not lowered (typed [`JitError::Unsupported`])
 //!
