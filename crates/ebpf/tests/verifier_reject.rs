@@ -218,6 +218,25 @@ fn kfunc_not_registered() {
 }
 
 #[test]
+fn kfunc_prototype_arguments_must_be_initialised() {
+    use rvbpf_ebpf::object::{ArgWidening::Sign32, KfuncProto};
+    // bpf_known_kfunc(int, int): r2 is never written before the call. Without
+    // a prototype the arity is unknown and the same program passes.
+    let mut obj = object("mov %r1, 1\ncall runtime 0\nexit");
+    obj.kfuncs = vec!["bpf_known_kfunc".into()];
+    assert!(verify_obj(&obj, 1).is_ok());
+    obj.kfunc_protos = vec![Some(KfuncProto {
+        args: vec![Sign32, Sign32],
+    })];
+    let err = verify_obj(&obj, 1).unwrap_err();
+    assert_eq!(err.pc, Some(1));
+    assert_eq!(err.kind, K::UninitializedRegister { reg: Reg::R2 });
+    // One declared argument: r1 is enough.
+    obj.kfunc_protos[0].as_mut().unwrap().args.pop();
+    assert!(verify_obj(&obj, 1).is_ok());
+}
+
+#[test]
 fn map_index_out_of_range() {
     let mut obj = object("lddw %r1, map:2\nmov %r0, 0\nexit");
     obj.maps = vec![map("m", MapKind::Array)];

@@ -89,6 +89,8 @@ pub struct FunctionInput<'a> {
     /// How many argument registers (r1..rn) the function starting at a
     /// given pc reads before writing them: what a call to it must provide.
     pub callee_args: &'a dyn Fn(usize) -> u8,
+    /// Argument count of kfunc `i` from its BTF prototype, if known.
+    pub kfunc_args: &'a dyn Fn(u32) -> Option<u8>,
     pub maps: &'a [MapDef],
 }
 
@@ -199,8 +201,11 @@ fn merge_into(
 fn step(f: &FunctionInput, pc: usize, s: &State, flow: &mut FunctionFlow) -> Result<State, Reject> {
     let inst = &f.insts[pc];
     let callee_args = match *inst {
-        Inst::Call(CallTarget::Local(off)) => (f.callee_args)(rel_target(pc, off.into()) as usize),
-        _ => 0,
+        Inst::Call(CallTarget::Local(off)) => {
+            Some((f.callee_args)(rel_target(pc, off.into()) as usize))
+        }
+        Inst::Call(CallTarget::Kfunc(k)) => (f.kfunc_args)(k),
+        _ => None,
     };
     let Effects {
         reads,

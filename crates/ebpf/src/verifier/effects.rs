@@ -40,9 +40,11 @@ pub fn is_call(inst: &Inst) -> bool {
     matches!(inst, Inst::Call(_) | Inst::Callx { .. })
 }
 
-/// Effects of `inst`. `local_callee_args` is how many argument registers
-/// the callee reads when `inst` is a bpf2bpf call (ignored otherwise).
-pub fn effects(inst: &Inst, local_callee_args: u8) -> Effects {
+/// Effects of `inst`. For a call, `call_args` is how many argument
+/// registers the callee is known to read: a bpf2bpf callee's count, or a
+/// kfunc's from its BTF prototype (`None` for helpers and prototype-less
+/// kfuncs, whose arity is unknown; ignored for other instructions).
+pub fn effects(inst: &Inst, call_args: Option<u8>) -> Effects {
     let mut e = Effects::default();
     let src_reg = |o: Operand| match o {
         Operand::Reg(r) => bit(r),
@@ -97,8 +99,8 @@ pub fn effects(inst: &Inst, local_callee_args: u8) -> Effects {
             e.clobbers = ARG_REGS | bit(Reg::R0);
         }
         Inst::Call(target) => {
-            match target {
-                CallTarget::Local(_) => e.reads = arg_bits(local_callee_args),
+            match (target, call_args) {
+                (CallTarget::Local(_) | CallTarget::Kfunc(_), Some(n)) => e.reads = arg_bits(n),
                 _ => e.may_read = ARG_REGS,
             }
             e.writes = bit(Reg::R0);
@@ -136,14 +138,14 @@ mod tests {
             dst: Reg::R3,
             src: Operand::Reg(Reg::R4),
         };
-        assert_eq!(effects(&mov, 0).reads, 1 << 4);
+        assert_eq!(effects(&mov, None).reads, 1 << 4);
         let add = Inst::Alu {
             is64: false,
             op: AluOp::Add,
             dst: Reg::R3,
             src: Operand::Imm(1),
         };
-        assert_eq!(effects(&add, 0).reads, 1 << 3);
+        assert_eq!(effects(&add, None).reads, 1 << 3);
     }
 
     #[test]
@@ -156,7 +158,7 @@ mod tests {
             src: Reg::R2,
             off: 0,
         };
-        let e = effects(&cx, 0);
+        let e = effects(&cx, None);
         assert_eq!(e.reads, 0b111);
         assert_eq!(e.writes, 0b1);
         let fadd = Inst::Atomic {
@@ -167,6 +169,6 @@ mod tests {
             src: Reg::R2,
             off: 0,
         };
-        assert_eq!(effects(&fadd, 0).writes, 0b100);
+        assert_eq!(effects(&fadd, None).writes, 0b100);
     }
 }

@@ -39,7 +39,7 @@ pub fn rel_target(pc: usize, off: i64) -> i64 {
 pub fn check_insts(insts: &[Inst], obj: &Object, env: &VerifyEnv) -> Result<Vec<usize>, Reject> {
     let mut starts = vec![0];
     for (pc, inst) in insts.iter().enumerate() {
-        if effects(inst, 0).writes & bit(Reg::R10) != 0 {
+        if effects(inst, None).writes & bit(Reg::R10) != 0 {
             return Err(Reject::at(pc, VerifyErrorKind::WriteToFramePointer));
         }
         match *inst {

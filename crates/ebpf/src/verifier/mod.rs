@@ -308,6 +308,12 @@ fn check(
     // static functions that it constant-propagates, while BTF keeps the
     // source prototype.
     let mut args_read = vec![0u8; starts.len()];
+    // A kfunc with a BTF prototype reads exactly its declared arguments
+    // (Linux checks each one is initialised, too).
+    let kfunc_args = |k: u32| {
+        obj.kfunc_proto(k as usize)
+            .map(|p| p.args.len().min(5) as u8)
+    };
     let mut stack_depth = vec![0u32; starts.len()];
     for &f in &order {
         let entry_init = if f == 0 {
@@ -317,6 +323,7 @@ fn check(
         };
         let callee_args = |pc: usize| args_read[functions.index_of(pc)];
         let flow = dataflow::analyse(&dataflow::FunctionInput {
+            kfunc_args: &kfunc_args,
             insts: &insts,
             name: &names[f],
             start: starts[f],
@@ -346,10 +353,11 @@ fn check(
             let (mut regs_read, mut regs_written) = (0u16, 0u16);
             for (pc, inst) in insts.iter().enumerate().take(ends[f]).skip(starts[f]) {
                 let callee_args = match *inst {
-                    Inst::Call(CallTarget::Local(off)) => {
-                        args_read[functions.index_of(layout::rel_target(pc, off.into()) as usize)]
-                    }
-                    _ => 0,
+                    Inst::Call(CallTarget::Local(off)) => Some(
+                        args_read[functions.index_of(layout::rel_target(pc, off.into()) as usize)],
+                    ),
+                    Inst::Call(CallTarget::Kfunc(k)) => kfunc_args(k),
+                    _ => None,
                 };
                 let e = effects(inst, callee_args);
                 regs_read |= e.reads | e.may_read;
