@@ -154,6 +154,7 @@ impl Inst {
 
     /// The extension (other than C) that defines this instruction; the
     /// base ISA reports [`Extension::I`].
+    #[inline]
     pub const fn extension(&self) -> Extension {
         match self {
             Inst::Alu { op, .. } => op.extension(),

@@ -14,9 +14,41 @@ use crate::reg::Reg;
 /// 12 bits as a signed `addi` immediate, build the remaining upper part
 /// shifted right past its trailing zeros recursively, then `slli` it back.
 pub fn load_imm(rd: Reg, value: i64) -> Vec<Inst> {
-    let mut out = Vec::with_capacity(8);
-    push_load_imm(rd, value, &mut out);
-    out
+    LoadImm::new(rd, value).to_vec()
+}
+
+/// The instructions of [`load_imm`] without a heap allocation (a JIT builds
+/// constants for many instructions): at most 8, dereferencing to a slice.
+/// [`load_imm`] is built from it, so `tests/load_imm.rs` covers both.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadImm {
+    insts: [Inst; 8],
+    len: u8,
+}
+
+impl LoadImm {
+    /// The same sequence as [`load_imm`]`(rd, value)`.
+    pub fn new(rd: Reg, value: i64) -> LoadImm {
+        let mut out = LoadImm {
+            insts: [Inst::NOP; 8],
+            len: 0,
+        };
+        push_load_imm(rd, value, &mut out);
+        out
+    }
+
+    fn push(&mut self, inst: Inst) {
+        self.insts[self.len as usize] = inst;
+        self.len += 1;
+    }
+}
+
+impl std::ops::Deref for LoadImm {
+    type Target = [Inst];
+
+    fn deref(&self) -> &[Inst] {
+        &self.insts[..self.len as usize]
+    }
 }
 
 /// Splits `value` into `(hi, lo)` with `hi.upper_value() + lo.value() == value`,
@@ -40,7 +72,7 @@ fn imm12(value: i64) -> Imm12 {
     Imm12::new(value).expect("value was reduced to 12 signed bits")
 }
 
-fn push_load_imm(rd: Reg, value: i64, out: &mut Vec<Inst>) {
+fn push_load_imm(rd: Reg, value: i64, out: &mut LoadImm) {
     if value as i32 as i64 == value {
         let lo = low12(value);
         // Round so that the sign-extended `lo` is compensated; the result

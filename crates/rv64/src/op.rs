@@ -65,11 +65,13 @@ macro_rules! op_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),*];
 
             /// Assembler mnemonic.
+            #[inline]
             pub const fn mnemonic(self) -> &'static str {
                 match self { $($name::$variant => $mn),* }
             }
 
             /// Extension that defines this operation.
+            #[inline]
             pub const fn extension(self) -> Extension {
                 match self { $($name::$variant => Extension::$ext),* }
             }
@@ -83,6 +85,7 @@ macro_rules! op_enum {
     (@accessors $name:ident [] [$($rest:tt)*]) => {};
     (@accessors $name:ident [$f0:ident $(, $fname:ident)*] [$( $variant:ident [$v0:expr $(, $vr:expr)*] )*]) => {
         /// Encoding field (see the format diagrams in `encode::format`).
+        #[inline]
         pub const fn $f0(self) -> u32 {
             match self { $($name::$variant => $v0),* }
         }

@@ -28,6 +28,7 @@ pub struct Encoded {
 
 impl Encoded {
     /// A 16-bit (compressed) encoding.
+    #[inline]
     pub fn half(half: u16) -> Encoded {
         let [b0, b1] = half.to_le_bytes();
         Encoded {
@@ -37,6 +38,7 @@ impl Encoded {
     }
 
     /// A 32-bit encoding.
+    #[inline]
     pub fn word(word: u32) -> Encoded {
         Encoded {
             bytes: word.to_le_bytes(),
@@ -45,17 +47,20 @@ impl Encoded {
     }
 
     /// The little-endian bytes (2 or 4 of them).
+    #[inline]
     pub fn bytes(&self) -> &[u8] {
         &self.bytes[..self.len as usize]
     }
 
     /// 2 or 4.
     #[allow(clippy::len_without_is_empty)] // never empty
+    #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
     /// Is this the 16-bit form?
+    #[inline]
     pub fn is_compressed(&self) -> bool {
         self.len == 2
     }
@@ -134,6 +139,7 @@ impl Target {
     }
 
     /// Does the target implement `ext`? (I, M and A always.)
+    #[inline]
     pub const fn has(&self, ext: Extension) -> bool {
         match ext {
             Extension::I | Extension::M | Extension::A => true,
@@ -145,6 +151,7 @@ impl Target {
 
     /// The shortest encoding of `inst` on this target: compressed when the
     /// target has C and an RVC form exists for exactly these operands.
+    #[inline]
     pub fn encode(&self, inst: &Inst) -> Result<Encoded, EncodeError> {
         let extension = inst.extension();
         if !self.has(extension) {

@@ -14,6 +14,7 @@ use super::Cx;
 use crate::regmap::{bpf_reg, T1};
 use crate::JitError;
 use rvbpf_ebpf::inst::{AluOp as BpfAlu, EndianOp, Operand, Reg as BpfReg};
+use rvbpf_rv64::li::LoadImm;
 use rvbpf_rv64::{AluImmOp, AluOp, BranchOp, Imm12, Inst, Reg, ShamtW, ShiftOp, ShiftWOp, UnaryOp};
 
 pub fn lower_alu(
@@ -75,7 +76,7 @@ fn mov(cx: &mut Cx, is64: bool, rd: Reg, src: Operand) -> bool {
         // Nobody reads the upper half: a plain copy will do.
         (Operand::Reg(s), false) if cx.zext_is_dead() => cx.mv(rd, bpf_reg(s)),
         // Already zero-extended: a plain copy too.
-        (Operand::Reg(s), false) if cx.known[s.index()].zext => cx.mv(rd, bpf_reg(s)),
+        (Operand::Reg(s), false) if cx.known.get(s.index()).zext => cx.mv(rd, bpf_reg(s)),
         (Operand::Reg(s), false) => cx.zext32(rd, bpf_reg(s)),
         (Operand::Imm(i), false) if cx.zext_is_dead() => cx.li(rd, i as i64),
         (Operand::Imm(i), true) => cx.li(rd, i as i64),
@@ -84,9 +85,9 @@ fn mov(cx: &mut Cx, is64: bool, rd: Reg, src: Operand) -> bool {
             // (0xffff_ffff: `li -1` + `zext.w` instead of three instructions).
             // (Counting a pool load as its two instructions, and preferring
             // inline code on a tie.)
-            let direct = rvbpf_rv64::load_imm(rd, i as u32 as i64).len();
+            let direct = LoadImm::new(rd, i as u32 as i64).len();
             let zext_cost = if cx.zba() { 1 } else { 2 };
-            let via_sext = rvbpf_rv64::load_imm(rd, i as i64).len() + zext_cost;
+            let via_sext = LoadImm::new(rd, i as i64).len() + zext_cost;
             let sext_wins = if direct <= super::MAX_INLINE_CONSTANT {
                 via_sext < direct
             } else {
@@ -227,7 +228,7 @@ fn alu_imm(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, first: Reg, imm: i32) -
 
 /// `andn` with `!imm` needs fewer instructions to materialise than `and`.
 fn cheaper_inverted(imm: i32) -> bool {
-    rvbpf_rv64::load_imm(T1, !(imm as i64)).len() < rvbpf_rv64::load_imm(T1, imm as i64).len()
+    LoadImm::new(T1, !(imm as i64)).len() < LoadImm::new(T1, imm as i64).len()
 }
 
 fn alu_reg(cx: &mut Cx, is64: bool, op: BpfAlu, rd: Reg, first: Reg, rs: Reg) -> bool {

@@ -1,9 +1,11 @@
 //! Control flow inside one function, from one scan of its instructions:
-//! each pc's successors, how many jumps land on each pc, whether any jump
-//! goes backwards, and (decoded in the same scan) each instruction's
-//! register [`Effects`]. Every dataflow analysis of the function walks
-//! these dense tables instead of decoding instructions again.
+//! each pc's successors, how many jumps land on each pc, the backward
+//! jumps, and (decoded in the same scan) each instruction's register
+//! [`Effects`] and the constant operand lowering will need in a register
+//! ([`super::consts`]). Every analysis of the function walks these dense
+//! tables instead of decoding instructions again.
 
+use super::consts::operand_constant;
 use super::effects::Effects;
 use rvbpf_ebpf::inst::Inst;
 
@@ -29,6 +31,12 @@ pub struct Cfg {
     landings: Vec<u32>,
     /// What each instruction does to registers (indexed from `start`).
     effects: Vec<Effects>,
+    /// `(pc, value)` of every instruction with an operand constant that
+    /// lowering builds in a register, in pc order.
+    pub constant_operands: Vec<(u32, i64)>,
+    /// `(target, pc)` of every backward jump inside the function: the pcs
+    /// `target..=pc` form a loop.
+    pub back_edges: Vec<(u32, u32)>,
     /// Some jump goes backwards (to itself or an earlier pc). Without one,
     /// a backward dataflow pass in reverse pc order (or a forward one in pc
     /// order) sees every successor's (predecessor's) final value, so one
@@ -53,6 +61,8 @@ impl Cfg {
         let mut succ = Vec::with_capacity(n);
         let mut landings = vec![0u32; n];
         let mut effects = Vec::with_capacity(n);
+        let mut constant_operands = Vec::new();
+        let mut back_edges = Vec::new();
         let mut has_backward_jump = false;
         let inside = |t: i64| (start as i64..end as i64).contains(&t);
         for (pc, inst) in insts[start..end]
@@ -62,6 +72,9 @@ impl Cfg {
         {
             let e = Effects::of(inst);
             effects.push(e);
+            if let Some(v) = operand_constant(inst) {
+                constant_operands.push((pc as u32, v));
+            }
             let next = if e.falls && pc + 1 < end {
                 (pc + 1) as u32
             } else {
@@ -72,6 +85,9 @@ impl Cfg {
                     let t = pc as i64 + 1 + off as i64;
                     has_backward_jump |= t <= pc as i64;
                     if inside(t) {
+                        if t <= pc as i64 {
+                            back_edges.push((t as u32, pc as u32));
+                        }
                         landings[t as usize - start] += 1;
                         t as u32
                     } else {
@@ -88,6 +104,8 @@ impl Cfg {
             succ,
             landings,
             effects,
+            constant_operands,
+            back_edges,
             has_backward_jump,
         }
     }

@@ -11,11 +11,12 @@
 //! Correctness does not depend on this analysis: lowering asks
 //! [`super::Cx::constant`] for a value and falls back to building it.
 
+use super::cfg::Cfg;
+use super::hash::IntMap;
 use super::MAX_INLINE_CONSTANT;
 use rvbpf_ebpf::inst::{AluOp, Inst, LddwKind, Operand};
-use rvbpf_rv64::{load_imm, Imm12, Reg};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use rvbpf_rv64::li::LoadImm;
+use rvbpf_rv64::{Imm12, Reg};
 
 /// Registers available for constants, in allocation order.
 pub const CONSTANT_REGS: [Reg; 5] = [Reg::S7, Reg::S8, Reg::S9, Reg::S10, Reg::S11];
@@ -58,71 +59,73 @@ pub fn operand_constant(inst: &Inst) -> Option<i64> {
         Inst::Lddw {
             kind: LddwKind::Imm(v),
             ..
-        } if load_imm(Reg::T1, v as i64).len() > 1 => Some(v as i64),
+        } if LoadImm::new(Reg::T1, v as i64).len() > 1 => Some(v as i64),
         _ => None,
     }
 }
 
-/// Hashes one `i64` with a multiply and a fold: the counting map is hit
-/// once per constant operand of the function, where SipHash (the default,
-/// made to resist chosen keys, which a count of our own operands need not)
-/// cost more than all the rest of this analysis.
-#[derive(Default)]
-struct ValueHasher(u64);
+/// Whether a pc lies inside a loop (a range `[target, pc]` closed by a
+/// backward jump), asked in increasing pc order.
+struct LoopDepth {
+    /// +1 at each loop's first pc, -1 after its last (empty: no loops).
+    delta: Vec<i32>,
+    start: usize,
+    /// Loops open at `next - 1`.
+    open: i32,
+    next: usize,
+}
 
-impl Hasher for ValueHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
+impl LoopDepth {
+    fn new(cfg: &Cfg) -> LoopDepth {
+        let start = cfg.start;
+        let mut delta = Vec::new();
+        if !cfg.back_edges.is_empty() {
+            delta = vec![0; cfg.end - start + 1];
+            for &(target, pc) in &cfg.back_edges {
+                delta[target as usize - start] += 1;
+                delta[pc as usize + 1 - start] -= 1;
+            }
+        }
+        LoopDepth {
+            delta,
+            start,
+            open: 0,
+            next: start,
         }
     }
-    fn write_u64(&mut self, v: u64) {
-        // Fibonacci hashing; the fold brings the well-mixed high bits down
-        // to the low bits the table indexes with.
-        let x = (self.0 ^ v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = x ^ (x >> 29);
-    }
-    fn write_i64(&mut self, v: i64) {
-        self.write_u64(v as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
+
+    /// Is `pc` (not below the last pc asked about) inside a loop?
+    fn at(&mut self, pc: usize) -> bool {
+        if self.delta.is_empty() {
+            return false;
+        }
+        while self.next <= pc {
+            self.open += self.delta[self.next - self.start];
+            self.next += 1;
+        }
+        self.open > 0
     }
 }
 
 /// Instructions it takes to build `v` (inline or from the pool).
 fn cost(v: i64) -> u32 {
-    load_imm(Reg::T1, v).len().min(MAX_INLINE_CONSTANT) as u32
+    LoadImm::new(Reg::T1, v).len().min(MAX_INLINE_CONSTANT) as u32
 }
 
-/// The constants of function `[start, end)` worth a register, best first
-/// (at most `CONSTANT_REGS.len()`).
-pub fn hoisted_constants(insts: &[Inst], start: usize, end: usize) -> Vec<i64> {
-    // Loop bodies: [target, pc] of every backward jump, marked with a
-    // difference array (+1 at the target, -1 after the jump).
-    let mut loop_delta = vec![0i32; end - start + 1];
-    for pc in start..end {
-        let off = match insts[pc] {
-            Inst::Ja { off, .. } => off as i64,
-            Inst::Jump { off, .. } => off as i64,
-            _ => continue,
-        };
-        let target = pc as i64 + 1 + off;
-        if target <= pc as i64 && target >= start as i64 {
-            loop_delta[target as usize - start] += 1;
-            loop_delta[pc + 1 - start] -= 1;
-        }
-    }
+/// The constants of the function `cfg` describes worth a register, best
+/// first (at most `CONSTANT_REGS.len()`).
+pub fn hoisted_constants(cfg: &Cfg) -> Vec<i64> {
     // Weighted uses per distinct value; the build cost is per value, so it
     // multiplies once at the end.
-    let mut uses: HashMap<i64, u32, BuildHasherDefault<ValueHasher>> = HashMap::default();
-    let mut loops_open = 0;
-    for pc in start..end {
-        loops_open += loop_delta[pc - start];
-        let Some(v) = operand_constant(&insts[pc]) else {
-            continue;
+    let mut uses: IntMap<i64, u32> = IntMap::default();
+    let mut in_loop = LoopDepth::new(cfg);
+    for &(pc, v) in &cfg.constant_operands {
+        let weight = if in_loop.at(pc as usize) {
+            LOOP_WEIGHT
+        } else {
+            1
         };
-        *uses.entry(v).or_default() += if loops_open > 0 { LOOP_WEIGHT } else { 1 };
+        *uses.entry(v).or_default() += weight;
     }
     // A cost is at most MAX_INLINE_CONSTANT, so values used too rarely to
     // reach MIN_SAVING are dropped before building them (most constants of
@@ -157,7 +160,7 @@ mod tests {
             jgt %r0, 500000, loop
             exit";
         let insts = assemble(src).unwrap();
-        let h = hoisted_constants(&insts, 0, insts.len());
+        let h = hoisted_constants(&Cfg::new(&insts, 0, insts.len()));
         // In the loop: 7777777 (lui+addiw), 0x7fffffff (2), 500000 (2).
         // 100000 outside the loop saves only 2 instructions once.
         let mut sorted = h.clone();

@@ -65,11 +65,11 @@ pub fn ja_target(cx: &Cx, off: i64) -> Result<Label, JitError> {
 /// known about a register (`super::known`) saves its extension.
 fn operands32(cx: &mut Cx, cond: Cond, dst: BpfReg, src: Operand) -> (Reg, Reg) {
     let signed = matches!(cond, Cond::Sgt | Cond::Sge | Cond::Slt | Cond::Sle);
-    let ka = cx.known[dst.index()];
+    let ka = cx.known.get(dst.index());
     let both_zext = !signed
         && ka.zext
         && match src {
-            Operand::Reg(s) => cx.known[s.index()].zext,
+            Operand::Reg(s) => cx.known.get(s.index()).zext,
             Operand::Imm(_) => true,
         };
     if both_zext {
@@ -87,7 +87,7 @@ fn operands32(cx: &mut Cx, cond: Cond, dst: BpfReg, src: Operand) -> (Reg, Reg) 
         T2
     };
     let b = match src {
-        Operand::Reg(s) if cx.known[s.index()].sext => bpf_reg(s),
+        Operand::Reg(s) if cx.known.get(s.index()).sext => bpf_reg(s),
         Operand::Reg(s) => {
             cx.sext32(T1, bpf_reg(s));
             T1

@@ -66,7 +66,7 @@ impl KnownRegs {
         sext: 0x7ff,
     };
     /// Nothing known.
-    const NONE: KnownRegs = KnownRegs { zext: 0, sext: 0 };
+    pub const NONE: KnownRegs = KnownRegs { zext: 0, sext: 0 };
 
     /// What is known about register `r`.
     pub fn get(self, r: usize) -> Known {
@@ -87,11 +87,6 @@ impl KnownRegs {
             zext: self.zext & other.zext,
             sext: self.sext & other.sext,
         }
-    }
-
-    /// What is known about every register.
-    pub fn unpack(self) -> [Known; 11] {
-        std::array::from_fn(|r| self.get(r))
     }
 }
 

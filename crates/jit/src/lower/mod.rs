@@ -15,6 +15,7 @@ mod cfg;
 mod consts;
 mod effects;
 mod fuse;
+mod hash;
 mod jump;
 mod known;
 mod live;
@@ -31,7 +32,8 @@ use crate::regmap::{bpf_reg, T1};
 use crate::stream::Stream;
 use crate::{JitError, JitOptions, TccScheme};
 use rvbpf_ebpf::inst::{Inst as Bpf, LddwKind};
-use rvbpf_rv64::{load_imm, AluOp, Imm12, Inst, Reg, Shamt, ShiftOp};
+use rvbpf_rv64::li::LoadImm;
+use rvbpf_rv64::{AluOp, Imm12, Inst, Reg, Shamt, ShiftOp};
 
 /// Longest inline constant sequence; longer ones (most 64-bit constants)
 /// come from the literal pool in two instructions.
@@ -51,11 +53,8 @@ struct Program<'a> {
     opts: &'a JitOptions,
     pool: Vec<PoolEntry>,
     /// Slot of each entry in `pool` (entries are shared).
-    pool_slots: std::collections::HashMap<PoolEntry, usize>,
+    pool_slots: hash::IntMap<PoolEntry, usize>,
     next_local: u32,
-    /// An emptied item buffer handed from one instruction's lowering to
-    /// the next (saves an allocation per instruction).
-    spare: Vec<Item>,
 }
 
 impl Program<'_> {
@@ -68,19 +67,22 @@ impl Program<'_> {
         slot
     }
 
-    /// `rd = value`, inline or from the pool (see [`Cx::li`]).
-    fn li_items(&mut self, rd: Reg, value: i64) -> Vec<Item> {
-        let inline = load_imm(rd, value);
+    /// Appends `rd = value` to `out`, inline or from the pool (see
+    /// [`Cx::li`]).
+    fn li_into(&mut self, rd: Reg, value: i64, out: &mut Vec<Item>) {
+        let inline = LoadImm::new(rd, value);
         if inline.len() <= MAX_INLINE_CONSTANT {
-            inline.into_iter().map(Item::Fixed).collect()
+            out.extend(inline.iter().map(|&i| Item::Fixed(i)));
         } else {
             let slot = self.pool_entry(PoolEntry::Const(value as u64));
-            vec![Item::PoolLoad { rd, slot }]
+            out.push(Item::PoolLoad { rd, slot });
         }
     }
 }
 
-/// The lowering context of one BPF instruction.
+/// The lowering context of one BPF instruction. One `Cx` serves a whole
+/// function: the per-instruction fields are reset for each pc, and `out`
+/// keeps its memory.
 pub(crate) struct Cx<'p, 'a> {
     prog: &'p mut Program<'a>,
     pub func: usize,
@@ -93,7 +95,7 @@ pub(crate) struct Cx<'p, 'a> {
     constants: &'p [(Reg, i64)],
     /// Upper-half facts of every BPF register before this instruction
     /// (see [`known`]).
-    pub known: [known::Known; 11],
+    pub known: known::KnownRegs,
     /// Set when the previous `mov dst, src` was fused into this
     /// instruction: the register holding its first operand (see [`fuse`]).
     pub fused_first: Option<Reg>,
@@ -150,8 +152,7 @@ impl Cx<'_, '_> {
             self.mv(rd, r);
             return;
         }
-        let items = self.prog.li_items(rd, value);
-        self.out.extend(items);
+        self.prog.li_into(rd, value, &mut self.out);
     }
     /// The register holding `value` for this function, if it was hoisted.
     pub fn constant(&self, value: i64) -> Option<Reg> {
@@ -202,11 +203,16 @@ impl Cx<'_, '_> {
 pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<Lowered, JitError> {
     check_functions(facts)?;
     let program_has_tail_calls = facts.functions.iter().any(|f| f.has_tail_call);
-    let constants: Vec<Vec<(Reg, i64)>> = facts
+    // One scan of each function feeds every analysis below.
+    let cfgs: Vec<cfg::Cfg> = facts
         .functions
         .iter()
-        .map(|f| {
-            consts::hoisted_constants(facts.insts, f.start, f.end)
+        .map(|f| cfg::Cfg::new(facts.insts, f.start, f.end))
+        .collect();
+    let constants: Vec<Vec<(Reg, i64)>> = cfgs
+        .iter()
+        .map(|cfg| {
+            consts::hoisted_constants(cfg)
                 .into_iter()
                 .zip(consts::CONSTANT_REGS)
                 .map(|(v, r)| (r, v))
@@ -232,9 +238,8 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         facts,
         opts,
         pool: Vec::new(),
-        pool_slots: std::collections::HashMap::new(),
+        pool_slots: hash::IntMap::default(),
         next_local: 0,
-        spare: Vec::new(),
     };
     let mut stream = Stream::new(opts.target, facts.insts.len());
     let address_taken = address_taken(facts);
@@ -249,23 +254,19 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         let skip = Label::Local(prog.next_local);
         let mut prologue = frame.prologue(skip);
         for &(r, v) in &constants[i] {
-            prologue.extend(prog.li_items(r, v));
+            prog.li_into(r, v, &mut prologue);
         }
         tag(Owner::Prologue(i), prologue, &mut stream);
-        let cfg = cfg::Cfg::new(facts.insts, f.start, f.end);
+        let cfg = &cfgs[i];
         let live::Liveness {
             live_out,
             dead_zext,
-        } = live::analyze(&cfg);
-        let known_in = known::analyze(&cfg, &dead_zext);
-        let threads = thread::threaded_jumps(facts.insts, &cfg);
+        } = live::analyze(cfg);
+        let known_in = known::analyze(cfg, &dead_zext);
+        let threads = thread::threaded_jumps(facts.insts, cfg);
         let body = Body {
-            func: i,
-            frame,
-            constants: &constants[i],
-            dead_zext: &dead_zext,
             known_in: &known_in,
-            cfg: &cfg,
+            cfg,
             live_out: &live_out,
         };
         // Per-pc roles (indexed from `f.start`), looked up in O(1).
@@ -273,7 +274,7 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         let mut is_repeat = vec![false; f.end - f.start];
         let mut thread_at: Vec<Option<&thread::Threaded>> = vec![None; f.end - f.start];
         for th in &threads {
-            for p in thread::dead_inline(facts.insts, th, &cfg, &live_out) {
+            for p in thread::dead_inline(facts.insts, th, cfg, &live_out) {
                 dead_inline[p - f.start] = true;
             }
             is_repeat[th.repeat - f.start] = true;
@@ -281,10 +282,23 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         }
         let mut state = Carried::default();
         let mut stubs = Vec::new();
+        let mut cx = Cx {
+            prog: &mut prog,
+            func: i,
+            frame,
+            pc: f.start,
+            out: Vec::with_capacity(32),
+            dead_zext: &dead_zext,
+            constants: &constants[i],
+            known: known::KnownRegs::NONE,
+            fused_first: None,
+            fused_shift: None,
+            branch_to: None,
+        };
         for pc in f.start..f.end {
             if dead_inline[pc - f.start] {
                 // Keeps the fusion state in step, drops the code.
-                body.lower_pc(&mut prog, &mut state, pc, None)?;
+                body.lower_pc(&mut cx, &mut state, pc, None)?;
                 stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
                 continue;
             }
@@ -295,25 +309,27 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
                 continue;
             }
             let Some(th) = thread_at[pc - f.start] else {
-                let out = body.lower_pc(&mut prog, &mut state, pc, None)?;
-                stream.extend(Owner::Insn(pc), &out);
-                // The next instruction reuses the buffer.
-                prog.spare = out;
+                body.lower_pc(&mut cx, &mut state, pc, None)?;
+                stream.extend(Owner::Insn(pc), &cx.out);
                 continue;
             };
             // The first test branches to an out-of-line copy of the shared
             // code that ends with the repeated test's jump.
-            prog.next_local += 1;
-            let stub_label = Label::Local(prog.next_local);
-            let out = body.lower_pc(&mut prog, &mut state, pc, Some(stub_label))?;
-            tag(Owner::Insn(pc), out, &mut stream);
+            let stub_label = cx.new_label();
+            body.lower_pc(&mut cx, &mut state, pc, Some(stub_label))?;
+            stream.extend(Owner::Insn(pc), &cx.out);
             stub(Owner::Insn(pc), vec![Item::Bind(stub_label)], &mut stubs);
             let mut copy_state = Carried::default();
             for p in th.shared..th.repeat {
-                let mut out = body.lower_pc(&mut prog, &mut copy_state, p, None)?;
+                body.lower_pc(&mut cx, &mut copy_state, p, None)?;
                 // Its label belongs to the inline copy.
-                out.retain(|item| *item != Item::Bind(Label::Pc(p)));
-                stub(Owner::Insn(p), out, &mut stubs);
+                let owner = Owner::Insn(p);
+                stubs.extend(
+                    cx.out
+                        .iter()
+                        .filter(|item| **item != Item::Bind(Label::Pc(p)))
+                        .map(|&item| Tagged { owner, item }),
+                );
             }
             let Bpf::Jump { off, .. } = facts.insts[th.repeat] else {
                 unreachable!("threaded_jumps ends at a jump")
@@ -351,12 +367,9 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
     })
 }
 
-/// What lowering one function's instructions needs besides the program.
+/// The analyses of one function that lowering its instructions reads
+/// besides [`Cx`].
 struct Body<'b> {
-    func: usize,
-    frame: &'b FrameLayout,
-    constants: &'b [(Reg, i64)],
-    dead_zext: &'b [bool],
     known_in: &'b [known::KnownRegs],
     cfg: &'b cfg::Cfg,
     /// Registers live after each pc (see [`live`]).
@@ -373,61 +386,50 @@ struct Carried {
 }
 
 impl Body<'_> {
-    /// The items of BPF instruction `pc` (starting with its label); a
-    /// conditional jump goes to `branch_to` when given.
+    /// Lowers BPF instruction `pc` into `cx.out` (cleared first; it
+    /// starts with the pc's label); a conditional jump goes to `branch_to`
+    /// when given.
     fn lower_pc(
         &self,
-        prog: &mut Program,
+        cx: &mut Cx,
         state: &mut Carried,
         pc: usize,
         branch_to: Option<Label>,
-    ) -> Result<Vec<Item>, JitError> {
-        let facts = prog.facts;
-        let f = &facts.functions[self.func];
-        let fused_shift = match state.pending_shift {
+    ) -> Result<(), JitError> {
+        let insts = cx.prog.facts.insts;
+        cx.fused_shift = match state.pending_shift {
             Some((p, reg)) if p.add_pc == pc => {
                 state.pending_shift = None;
                 Some((reg, p.amount))
             }
             _ => None,
         };
-        let zba = prog.opts.target.zba;
-        let mut out = std::mem::take(&mut prog.spare);
-        out.clear();
-        out.push(Item::Bind(Label::Pc(pc)));
-        let mut cx = Cx {
-            dead_zext: self.dead_zext,
-            constants: self.constants,
-            known: self.known_in[pc - f.start].unpack(),
-            fused_first: state.fused_first.take(),
-            fused_shift,
-            branch_to,
-            prog,
-            func: self.func,
-            frame: self.frame,
-            pc,
-            out,
-        };
-        let shift = if zba {
-            shadd::fused_shift(facts.insts, pc, self.cfg, self.live_out)
+        cx.out.clear();
+        cx.out.push(Item::Bind(Label::Pc(pc)));
+        cx.pc = pc;
+        cx.known = self.known_in[pc - self.cfg.start];
+        cx.fused_first = state.fused_first.take();
+        cx.branch_to = branch_to;
+        let shift = if cx.zba() {
+            shadd::fused_shift(insts, pc, self.cfg, self.live_out)
         } else {
             None
         };
         if let Some(shift) = shift {
             // The add at `shift.add_pc` shifts the lsh's first operand.
-            let Bpf::Alu { dst, .. } = facts.insts[pc] else {
+            let Bpf::Alu { dst, .. } = insts[pc] else {
                 unreachable!("fused_shift matches an lsh")
             };
             let reg = cx.fused_first.take().unwrap_or(bpf_reg(dst));
             state.pending_shift = Some((shift, reg));
         } else {
-            match fuse::fused_mov_source(facts.insts, pc, self.cfg) {
+            match fuse::fused_mov_source(insts, pc, self.cfg) {
                 // The next instruction does this mov's work.
                 Some(src) => state.fused_first = Some(bpf_reg(src)),
-                None => lower_inst(&mut cx, &facts.insts[pc])?,
+                None => lower_inst(cx, &insts[pc])?,
             }
         }
-        Ok(cx.out)
+        Ok(())
     }
 }
 
