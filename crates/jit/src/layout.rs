@@ -273,6 +273,44 @@ fn expand(
     Ok(Ok(pieces))
 }
 
+/// Does fragment `item` in `form` at offset `here` reach its target? True
+/// exactly when [`expand`] gives instructions rather than `OutOfRange` (a
+/// unit test holds the two together), without building them: the
+/// relaxation loop asks this for every pending fragment in every round.
+fn reaches(item: &Item, form: Form, here: usize, r: &Resolver) -> Result<bool, JitError> {
+    // An even offset that fits a `bits`-bit signed field.
+    let fits = |delta: i64, bits: u32| {
+        let half = 1i64 << (bits - 1);
+        delta & 1 == 0 && (-half..half).contains(&delta)
+    };
+    let delta = |to: Label| -> Result<i64, JitError> { Ok(r.label(to)? as i64 - here as i64) };
+    Ok(match *item {
+        Item::Branch { target, .. } => {
+            let delta = delta(target)?;
+            match form {
+                // c.beqz/c.bnez: 9 bits (the other operands were checked
+                // when the form was chosen).
+                Form::Compressed => fits(delta, 9),
+                Form::Short => fits(delta, 13),
+                // The jal after the inverted branch.
+                Form::Medium => fits(delta - 4, 21),
+                Form::Long => true,
+            }
+        }
+        Item::Jump { target } => match form {
+            // c.j: 12 bits.
+            Form::Compressed => fits(delta(target)?, 12),
+            Form::Short => fits(delta(target)?, 21),
+            Form::Medium | Form::Long => true,
+        },
+        Item::Call { target } => match form {
+            Form::Compressed | Form::Short => fits(delta(target)?, 21),
+            Form::Medium | Form::Long => true,
+        },
+        _ => true,
+    })
+}
+
 /// `jal link, delta` (short) or `auipc s; jalr link, lo(s)` (far; the
 /// scratch is t1 for calls and t3 otherwise).
 fn far_jump(far: bool, link: Reg, delta: i64) -> Result<Result<Pieces, OutOfRange>, JitError> {
@@ -401,7 +439,7 @@ pub(crate) fn encode_stream(
             let k = k as usize;
             let f = &frags[k];
             let at = f.at as usize + growth.0[k] as usize;
-            if expand(&f.item, forms[k], at, target, &r)?.is_err() {
+            if !reaches(&f.item, forms[k], at, &r)? {
                 forms[k] = grow(forms[k]);
                 sizes[k] = form_size(&f.item, forms[k]);
                 changed = true;
@@ -599,6 +637,52 @@ mod tests {
             at += len;
         }
         out
+    }
+
+    #[test]
+    fn reaches_agrees_with_expand() {
+        // One target label at offset 1 MiB; items placed around it so the
+        // deltas straddle every form's limit.
+        let mut s = Stream::new(Target::RV64GC, 0);
+        s.fixed.resize(1 << 20, 0);
+        s.push(Owner::Insn(0), Item::Bind(Label::Local(1)));
+        let growth = Growth(vec![0]);
+        let r = Resolver {
+            stream: &s,
+            growth: &growth,
+            pool_base: 0,
+        };
+        let to = Label::Local(1);
+        let items = [
+            Item::Branch {
+                op: BranchOp::Beq,
+                rs1: Reg::A0,
+                rs2: Reg::ZERO,
+                target: to,
+            },
+            Item::Jump { target: to },
+            Item::Call { target: to },
+        ];
+        let forms = [Form::Compressed, Form::Short, Form::Medium];
+        let limits: [i64; 5] = [256, 2048, 4096, 1 << 20, (1 << 20) + 4];
+        for item in &items {
+            for &form in &forms {
+                for limit in limits {
+                    for d in [-limit - 2, -limit, -limit + 2, limit - 2, limit, limit + 2] {
+                        let here = (1i64 << 20) - d;
+                        if !(0..=(1 << 21)).contains(&here) {
+                            continue;
+                        }
+                        let here = here as usize;
+                        let by_expand = expand(item, form, here, &Target::RV64GC, &r)
+                            .unwrap()
+                            .is_ok();
+                        let by_reaches = reaches(item, form, here, &r).unwrap();
+                        assert_eq!(by_reaches, by_expand, "{item:?} {form:?} delta {d}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct Effects {
     pub alu32: bool,
     /// Control continues at the next instruction (not `ja`, not `exit`).
     pub falls: bool,
+    /// Straight-line code: ALU, byte swap, `lddw`, load, store (no jump,
+    /// call, atomic or exit); it writes at most `writes`.
+    pub straight_line: bool,
     /// A jump's offset (target = pc + 1 + offset).
     pub jump: Option<i32>,
 }
@@ -75,6 +78,7 @@ impl Effects {
         copy_facts_from: NO_REG,
         alu32: false,
         falls: true,
+        straight_line: false,
         jump: None,
     };
 
@@ -84,8 +88,9 @@ impl Effects {
             Operand::Reg(r) => bit(r),
             Operand::Imm(_) => 0,
         };
-        // A plain write of `dst` whose new facts are `facts`.
+        // A straight-line write of `dst` whose new facts are `facts`.
         let def = |dst: Reg, facts: Option<Known>| Effects {
+            straight_line: true,
             writes: bit(dst),
             writes_upper: bit(dst),
             clobbers: bit(dst),
@@ -131,7 +136,10 @@ impl Effects {
                     _ => None,
                 },
             ),
-            Inst::LddwHigh => Effects::NOTHING,
+            Inst::LddwHigh => Effects {
+                straight_line: true,
+                ..Effects::NOTHING
+            },
             Inst::Load {
                 size,
                 signed,
@@ -154,6 +162,7 @@ impl Effects {
             Inst::Store { size, dst, src, .. } => Effects {
                 reads: bit(dst) | src_bit(src),
                 reads_upper: bit(dst) | if size == Size::DW { src_bit(src) } else { 0 },
+                straight_line: true,
                 ..Effects::NOTHING
             },
             Inst::Atomic {

@@ -76,12 +76,6 @@ impl KnownRegs {
         }
     }
 
-    fn set(&mut self, r: usize, k: Known) {
-        let bit = 1u16 << r;
-        self.zext = (self.zext & !bit) | if k.zext { bit } else { 0 };
-        self.sext = (self.sext & !bit) | if k.sext { bit } else { 0 };
-    }
-
     fn meet(self, other: KnownRegs) -> KnownRegs {
         KnownRegs {
             zext: self.zext & other.zext,
@@ -92,22 +86,22 @@ impl KnownRegs {
 
 /// Facts after an instruction with effects `e`, given the facts before it
 /// (the values themselves are described in [`super::effects`]).
+///
+/// Written without branches on the instruction's kind: this runs once per
+/// instruction, and the kinds come in no predictable order.
 fn transfer(e: &Effects, before: KnownRegs, zext_dead: bool) -> KnownRegs {
-    let mut after = KnownRegs {
-        zext: before.zext & !e.clobbers,
-        sext: before.sext & !e.clobbers,
-    };
-    if e.result != NO_REG {
-        let k = if e.copy_facts_from != NO_REG {
-            before.get(e.copy_facts_from as usize)
-        } else if e.alu32 && zext_dead {
-            Known::default()
-        } else {
-            e.result_facts
-        };
-        after.set(e.result as usize, k);
+    // Register numbers are below 11, so bit 15 of a mask is always clear:
+    // NO_REG (masked to 15) selects nothing.
+    let bit = ((e.result != NO_REG) as u16) << (e.result & 15);
+    let from = e.copy_facts_from & 15;
+    // An ALU32 result whose zero-extension is dead: nothing is known.
+    let keep = (!(e.alu32 & zext_dead)) as u16;
+    let zext = ((e.result_facts.zext as u16) | (before.zext >> from & 1)) & keep;
+    let sext = ((e.result_facts.sext as u16) | (before.sext >> from & 1)) & keep;
+    KnownRegs {
+        zext: (before.zext & !e.clobbers & !bit) | (bit * zext),
+        sext: (before.sext & !e.clobbers & !bit) | (bit * sext),
     }
-    after
 }
 
 /// Facts before every pc of the function (indexed from its start).

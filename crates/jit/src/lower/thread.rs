@@ -20,7 +20,7 @@
 //! lands inside `j + 1 ..= k` except `j`'s own on `t`.
 
 use super::cfg::Cfg;
-use rvbpf_ebpf::inst::{Inst, Operand, Reg};
+use rvbpf_ebpf::inst::Inst;
 
 /// A threaded pair of identical tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,18 +31,6 @@ pub struct Threaded {
     pub shared: usize,
     /// The repeated test, which ends the shared code.
     pub repeat: usize,
-}
-
-fn writes(inst: &Inst) -> Option<Option<Reg>> {
-    match *inst {
-        Inst::Alu { dst, .. } | Inst::Endian { dst, .. } | Inst::Lddw { dst, .. } => {
-            Some(Some(dst))
-        }
-        Inst::Load { dst, .. } => Some(Some(dst)),
-        Inst::Store { .. } | Inst::LddwHigh => Some(None),
-        // Anything else ends straight-line code.
-        _ => None,
-    }
 }
 
 /// pcs of the shared code whose inline copy can be left out: ALU
@@ -77,6 +65,12 @@ pub fn threaded_jumps(insts: &[Inst], cfg: &Cfg) -> Vec<Threaded> {
     let (start, end) = (cfg.start, cfg.end);
     let mut found: Vec<Threaded> = Vec::new();
     for j in start..end {
+        // Conditional jumps only, found from the decoded effects (a match
+        // on every instruction would mispredict on mixed code).
+        let ej = cfg.effects(j);
+        if !(ej.falls && ej.jump.is_some()) {
+            continue;
+        }
         let Inst::Jump {
             is32,
             cond,
@@ -100,15 +94,16 @@ pub fn threaded_jumps(insts: &[Inst], cfg: &Cfg) -> Vec<Threaded> {
             continue;
         }
         let t = t as usize;
-        let compared = |r: Reg| r == dst || matches!(src, Operand::Reg(s) if s == r);
-        // F and T: straight-line, not writing the compared registers.
+        // F and T: straight-line, not writing the compared registers
+        // (the registers the test reads).
+        let compared = ej.reads;
         let mut k = j + 1;
         while k < end {
-            match writes(&insts[k]) {
-                Some(Some(r)) if compared(r) => break,
-                Some(_) => k += 1,
-                None => break,
+            let e = cfg.effects(k);
+            if !e.straight_line || e.writes & compared != 0 {
+                break;
             }
+            k += 1;
         }
         if k >= end || k <= t {
             continue;
