@@ -21,7 +21,8 @@
  *                u32 arg
  *     mem      u32 length, then the bytes the program gets as memory
  *     expected u64      r0 the interpreter computed (printed for reference)
- *     flags    u32      bit 0: run inside the sandbox (below)
+ *     flags    u32      bit 0: run inside the sandbox (below); bit 1: with
+ *                       the native stack inside it too (the weaker layout)
  *     secret   u32      offset in mem where the harness writes the address
  *                       of its `secret` variable, or 0xffffffff for none
  *
@@ -37,9 +38,14 @@
  * Sandboxed cases (JIT images compiled with rvbpf_jit::Sandbox::Masked)
  * run the way a native engine would run them: on first use the harness
  * reserves [SANDBOX_LOW, 2^36) (PROT_NONE, MAP_NORESERVE), and per case it
- * maps the memory at its VM address (ctx, 0x1000_0000) and a 256 KiB stack
- * at the VM stack region (0x4000_0000), and calls the image with sp at the
- * top of that stack, so that r10-based pointers are VM addresses too. The
+ * maps the memory at its VM address (ctx, 0x1000_0000), the 256 KiB VM
+ * stack region (0x4000_0000) and a native stack of the same size 2^36
+ * above it, and calls the image with sp at the top of the native stack.
+ * The masked prologue sets r10 to the mirror of its frame in the VM stack
+ * region, so r10-based pointers are VM addresses while saved registers
+ * and return addresses stay outside the sandbox. With flag bit 1, sp starts
+ * at the top of the VM stack region itself (control data inside the
+ * sandbox, to show what the native stack's placement protects). The
  * code, the literal pool, the harness and `secret` all lie above 2^36 (the
  * harness must be built as a PIE, `build.sh --pie`, so that qemu loads it
  * high; the check is made at run time). Below SANDBOX_LOW nothing can be
@@ -79,6 +85,7 @@
 #define RELOC_DISPATCH 2
 
 #define FLAG_SANDBOXED 1u
+#define FLAG_STACK_IN_SANDBOX 2u
 #define NO_SECRET 0xffffffffu
 /* The masked range and the VM addresses (rvbpf_jit::SANDBOX_BITS,
  * src/memory/mod.rs). */
@@ -87,6 +94,8 @@
 #define VM_CTX_BASE 0x10000000ull
 #define VM_STACK_BASE 0x40000000ull
 #define VM_STACK_SIZE (256ull * 1024)
+/* The native stack of sandboxed cases: its mirror (mod 2^36) is the VM stack. */
+#define NATIVE_STACK_BASE (SANDBOX_SIZE + VM_STACK_BASE)
 #define SECRET_VALUE 0x5ec7e75ec7e75ec7ull
 
 /* What hostile cases try to read or modify through its real address. */
@@ -463,11 +472,32 @@ __attribute__((noinline)) static void *sandbox_map(uint64_t addr, size_t len)
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* Maps the native stack of sandboxed cases (outside the reservation, so it
+ * must not replace anything: NOREPLACE, and the address is checked). */
+__attribute__((noinline)) static void *native_stack_map(void)
+{
+    void *want = (void *)(uintptr_t)NATIVE_STACK_BASE;
+    void *p = mmap(want, VM_STACK_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p != want && p != MAP_FAILED)
+        munmap(p, VM_STACK_SIZE);
+    return p == want ? p : NULL;
+}
+
 /* Returns a range to the reservation (inaccessible, contents dropped). */
 static void sandbox_unmap(uint64_t addr, size_t len)
 {
     mmap((void *)(uintptr_t)addr, len, PROT_NONE,
          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+/* Undoes the per-case mappings of a sandboxed case. */
+static void release_case_regions(size_t mem_len)
+{
+    if (mem_len > 0)
+        sandbox_unmap(VM_CTX_BASE, mem_len);
+    sandbox_unmap(VM_STACK_BASE, VM_STACK_SIZE);
+    munmap((void *)(uintptr_t)NATIVE_STACK_BASE, VM_STACK_SIZE);
 }
 
 static size_t round_to_page(size_t n, size_t page)
@@ -553,13 +583,16 @@ static int run_case(const struct image_case *c, uint64_t *r0, const char **secre
             return -1;
         }
         if ((c->mem_len > 0 && !(mem = sandbox_map(VM_CTX_BASE, sandbox_mem_len))) ||
-            !sandbox_map(VM_STACK_BASE, VM_STACK_SIZE)) {
+            !sandbox_map(VM_STACK_BASE, VM_STACK_SIZE) ||
+            !native_stack_map()) {
             printf("error %.*s cannot map sandbox regions: %s\n", name_len, name,
                    strerror(errno));
+            release_case_regions(sandbox_mem_len);
             munmap(code, map_len);
             return -1;
         }
-        stack_top = VM_STACK_BASE + VM_STACK_SIZE;
+        stack_top = (c->flags & FLAG_STACK_IN_SANDBOX ? VM_STACK_BASE : NATIVE_STACK_BASE) +
+                    VM_STACK_SIZE;
     } else if (c->mem_len > 0) {
         mem = guarded_alloc(c->mem_len, (size_t)page, &mem_area);
         if (!mem) {
@@ -574,6 +607,10 @@ static int run_case(const struct image_case *c, uint64_t *r0, const char **secre
     if (c->secret_at != NO_SECRET) {
         if (!mem || c->mem_len < 8 || c->secret_at > c->mem_len - 8) {
             printf("error %.*s secret offset %u outside memory\n", name_len, name, c->secret_at);
+            if (sandboxed)
+                release_case_regions(sandbox_mem_len);
+            if (mem_area.base)
+                munmap(mem_area.base, mem_area.len);
             munmap(code, map_len);
             return -1;
         }
@@ -613,11 +650,8 @@ static int run_case(const struct image_case *c, uint64_t *r0, const char **secre
     }
     if (c->secret_at != NO_SECRET)
         *secret_line = secret == SECRET_VALUE ? "intact" : "MODIFIED";
-    if (sandboxed) {
-        if (c->mem_len > 0)
-            sandbox_unmap(VM_CTX_BASE, sandbox_mem_len);
-        sandbox_unmap(VM_STACK_BASE, VM_STACK_SIZE);
-    }
+    if (sandboxed)
+        release_case_regions(sandbox_mem_len);
     if (mem_area.base)
         munmap(mem_area.base, mem_area.len);
     munmap(code, map_len);

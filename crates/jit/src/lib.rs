@@ -174,6 +174,12 @@
 //!   function's frame (`lower/mem.rs` cites the check). Pointers keep their
 //!   VM values, so programs the emulator runs without a fault give the
 //!   same results masked;
+//! * the prologue masks R10 itself (`s5 = (sp + bpf_stack) mod 2^36`): the
+//!   native stack with the frames' control data (saved `ra` and registers,
+//!   tail-call count slot, counter home) lies outside the sandbox, and the
+//!   BPF stack is its mirror inside (same offsets, frames as disjoint as
+//!   the native ones), so R10 values are VM stack addresses and no masked
+//!   access reaches a return address;
 //! * a tail call proceeds only if R2 is the handle of one of the program's
 //!   prog arrays (else it fails like a bad index): a view forged in BPF
 //!   memory would otherwise choose the jump target.
@@ -182,24 +188,20 @@
 //! the whole range `[0, 2^36)` reserved (`PROT_NONE`, `MAP_NORESERVE`),
 //! with only the program's regions mapped at their VM addresses (see
 //! `rvbpf::memory`: every BPF-visible address is below 2^36, which bounds
-//! a VM to 240 maps); prog-array views, the code, the literal pool and all
-//! host data outside that range or not writable by BPF; helpers, kfuncs
-//! and the `callx` dispatcher validating the pointers and numbers they are
-//! given (host code, not covered); `ldabs`/`ldind` go through the host
-//! routine with an offset, never a pointer, so they need nothing.
+//! a VM to 240 maps), the VM stack region included; the native stack of
+//! JIT'd code at `k * 2^36 + [STACK_BASE, STACK_TOP)` for some k >= 1, so
+//! that its mirror is the VM stack region; prog-array views, the code, the
+//! literal pool and all host data outside `[0, 2^36)` or not writable by
+//! BPF; helpers, kfuncs and the `callx` dispatcher validating the pointers
+//! and numbers they are given (host code, not covered); `ldabs`/`ldind`
+//! go through the host routine with an offset, never a pointer, so they
+//! need nothing. `native/harness.c` implements this contract for the qemu
+//! tests (`tests/qemu_sandbox.rs`).
 //!
-//! Not covered, by design of the current frame layout: the BPF stack shares
-//! the native stack with saved `ra`, saved callee-saved registers (in the
-//! entry frame: the host's values) and the tail-call count slot / counter
-//! home (see *Frame layout*). R10 must be a VM address for masking to keep
-//! stack pointers intact, so that stack lies inside the sandbox, and any
-//! pointer into it (`r10 + unknown`, which the verifier cannot bound, or
-//! simply a constant) reaches that control data: a program can leak a host
-//! return address or redirect the return (`qemu_sandbox.rs` pins both).
-//! Closing it needs a BPF stack apart from the call stack: sp (control
-//! data) outside the sandbox, R10 in a BPF-only stack region, its pointer
-//! carried in a callee-saved register (s0 is free) and decremented by each
-//! frame's `bpf_stack`; callbacks entered by helpers would receive it.
+//! Run with sp inside the sandbox instead (as the rv64 emulator does, where
+//! the mask leaves R10 unchanged), control data would lie in BPF-reachable
+//! memory; `qemu_sandbox.rs` shows that a program can then read and
+//! overwrite a return address, and cannot with the native stack outside.
 //!
 //! # Not lowered (typed [`JitError::Unsupported`])
 //!

@@ -20,22 +20,27 @@
 //! the BPF regions). t4 is none of the register map's registers (see
 //! `regmap.rs`), so it is free inside any one instruction.
 //!
+//! R10 itself is masked once, by the prologue ([`frame_pointer_mask`]):
+//! the native stack, which holds saved `ra` and registers, lies above
+//! 2^36, and the BPF stack is its mirror inside the sandbox.
+//!
 //! R10-based accesses are not masked: the verifier rejects any access
 //! `r10 + off` outside `[r10 - 512, r10)` (`check_stack_access` in
 //! `rvbpf_ebpf::verifier::dataflow`; R10 holds `Frame(0)` on entry and is
 //! never written) and sizes the function's BPF stack to cover every such
 //! offset (`FunctionFacts::stack_depth`), so the access stays in the
-//! function's own frame.
+//! function's own (mirrored) frame.
 
 use super::Cx;
+use crate::frame::FrameLayout;
 use crate::image::RelocKind;
 use crate::items::{Item, Label};
 use crate::regmap::{bpf_reg, T0, T1, T2, T3};
-use crate::{JitError, Sandbox, SANDBOX_BITS};
+use crate::{JitError, JitOptions, Sandbox, SANDBOX_BITS};
 use rvbpf_ebpf::inst::{AtomicOp, Operand, Reg as BpfReg, Size};
 use rvbpf_ebpf::object::MapKind;
 use rvbpf_rv64::{
-    AluOp, AmoOp, AmoWidth, BranchOp, Imm12, Inst, LoadOp, Ordering, Reg, ShiftOp, StoreOp,
+    AluOp, AmoOp, AmoWidth, BranchOp, Imm12, Inst, LoadOp, Ordering, Reg, Shamt, ShiftOp, StoreOp,
 };
 
 /// Scratch register of masked addresses (not in the register map).
@@ -79,6 +84,36 @@ fn masked_address(cx: &mut Cx, base: Reg, off: i16) -> Reg {
     cx.shift(ShiftOp::Slli, MASKED, sum, drop);
     cx.shift(ShiftOp::Srli, MASKED, MASKED, drop);
     MASKED
+}
+
+/// With `Sandbox::Masked`, the end of a prologue that sets R10: `s5 =
+/// (sp + bpf_stack) mod 2^SANDBOX_BITS` (`slli; srli` on s5), so that the
+/// BPF stack is the *mirror* of the native frame inside the sandbox while
+/// the native stack (saved `ra`, saved registers, tail-call count slot and
+/// counter home) lies outside it, where no masked access reaches.
+///
+/// The engine runs the code on a native stack at `k * 2^SANDBOX_BITS +
+/// [STACK_BASE, STACK_TOP)` for some k >= 1 and maps the VM stack region
+/// itself for the mirror: R10 and every pointer derived from it are then
+/// the same VM addresses as on the interpreter, and frames mirror frames
+/// (same sizes, same order), so BPF stacks stay disjoint. When sp already
+/// lies below 2^SANDBOX_BITS (the rv64 emulator) the mask changes nothing.
+pub fn frame_pointer_mask(frame: &FrameLayout, opts: &JitOptions) -> Vec<Item> {
+    if opts.sandbox != Sandbox::Masked || !frame.sets_r10 {
+        return Vec::new();
+    }
+    let drop = Shamt::new(64 - SANDBOX_BITS).expect("fits 6 bits");
+    let r10 = bpf_reg(BpfReg::R10);
+    [ShiftOp::Slli, ShiftOp::Srli]
+        .map(|op| {
+            Item::Fixed(Inst::Shift {
+                op,
+                rd: r10,
+                rs1: r10,
+                shamt: drop,
+            })
+        })
+        .to_vec()
 }
 
 /// With `Sandbox::Masked`, before a tail call reads the prog-array view

@@ -253,6 +253,7 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         prog.next_local += 1;
         let skip = Label::Local(prog.next_local);
         let mut prologue = frame.prologue(skip);
+        prologue.extend(mem::frame_pointer_mask(frame, opts));
         for &(r, v) in &constants[i] {
             prog.li_into(r, v, &mut prologue);
         }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 const MAGIC: &[u8; 8] = b"RVBPFNB2";
 const FLAG_SANDBOXED: u32 = 1;
+const FLAG_STACK_IN_SANDBOX: u32 = 2;
 const NO_SECRET: u32 = u32::MAX;
 const RELOC_HELPER: u32 = 1;
 const RELOC_DISPATCH: u32 = 2;
@@ -26,9 +27,13 @@ pub struct NativeCase {
     /// What the harness prints next to the result (for reading its output
     /// by hand; the test compares results itself).
     pub expected: u64,
-    /// Run inside the sandbox: memory at the VM ctx address, stack at the
-    /// VM stack region, everything else of the harness above 2^36.
+    /// Run inside the sandbox: memory at the VM ctx address, the VM stack
+    /// region mapped, the native stack 2^36 above it (its mirror), the rest
+    /// of the harness above 2^36.
     pub sandboxed: bool,
+    /// Sandboxed, but with sp starting in the VM stack region itself: the
+    /// frames' control data inside the sandbox (the weaker layout).
+    pub stack_in_sandbox: bool,
     /// Offset in `mem` where the harness writes the real address of its
     /// `secret` variable (it reports afterwards whether the secret changed).
     pub secret_at: Option<u32>,
@@ -61,6 +66,7 @@ impl NativeCase {
             mem: mem.to_vec(),
             expected,
             sandboxed: false,
+            stack_in_sandbox: false,
             secret_at: None,
         }
     }
@@ -91,7 +97,13 @@ pub fn encode(cases: &[NativeCase]) -> Vec<u8> {
         }
         put_blob(&mut out, &c.mem);
         out.extend_from_slice(&c.expected.to_le_bytes());
-        put_u32(&mut out, if c.sandboxed { FLAG_SANDBOXED } else { 0 });
+        let flags = if c.sandboxed { FLAG_SANDBOXED } else { 0 }
+            | if c.stack_in_sandbox {
+                FLAG_STACK_IN_SANDBOX
+            } else {
+                0
+            };
+        put_u32(&mut out, flags);
         put_u32(&mut out, c.secret_at.unwrap_or(NO_SECRET));
     }
     out
@@ -185,6 +197,7 @@ mod tests {
             mem: vec![0xaa],
             expected: 7,
             sandboxed: true,
+            stack_in_sandbox: false,
             secret_at: None,
         };
         let b = encode(&[case]);
