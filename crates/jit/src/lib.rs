@@ -190,7 +190,10 @@
 //! `rvbpf::memory`: every BPF-visible address is below 2^36, which bounds
 //! a VM to 240 maps), the VM stack region included; the native stack of
 //! JIT'd code at `k * 2^36 + [STACK_BASE, STACK_TOP)` for some k >= 1, so
-//! that its mirror is the VM stack region; prog-array views, the code, the
+//! that its mirror is the VM stack region (a helper that calls a BPF
+//! callback must call it on that stack, below the live frames: on another
+//! stack R10 would mirror to an arbitrary sandbox address); prog-array
+//! views, the code, the
 //! literal pool and all host data outside `[0, 2^36)` or not writable by
 //! BPF; helpers, kfuncs and the `callx` dispatcher validating the pointers
 //! and numbers they are given (host code, not covered); `ldabs`/`ldind`
