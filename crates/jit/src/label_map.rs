@@ -59,6 +59,11 @@ impl LabelMap {
         fresh
     }
 
+    /// Where each `Label::Pc` is bound, by pc (`None`: not bound).
+    pub fn pcs(&self) -> impl Iterator<Item = Option<Pos>> + '_ {
+        self.pc.iter().map(|&at| (at != UNBOUND).then_some(at))
+    }
+
     /// Where `l` is bound, if it is.
     pub fn get(&self, l: Label) -> Option<Pos> {
         let (table, i) = self.slot(l);

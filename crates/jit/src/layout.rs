@@ -14,9 +14,10 @@
 //! ones that can still grow are checked again in each round. An offset is
 //! `fixed bytes before + fragment bytes before` (`Growth`).
 //!
-//! [`expand`] is the single source of truth for what a fragment becomes:
-//! the relaxation loop asks it whether the current form reaches, the
-//! emitter encodes exactly what it returns.
+//! [`expand`] is the single source of truth for what a fragment becomes
+//! (the emitter encodes exactly what it returns); the relaxation loop asks
+//! the cheaper [`reaches`], which a unit test holds to `expand`'s range
+//! decisions.
 
 use crate::facts::ProgramFacts;
 use crate::image::{FunctionEntry, Image, PoolEntry, Reloc, Span};
@@ -579,9 +580,21 @@ pub fn assemble(
             })
         })
         .collect::<Result<Vec<_>, JitError>>()?;
-    let pc_map = (0..facts.insts.len())
-        .map(|pc| enc.label(stream, Label::Pc(pc)))
+    // Straight from the dense pc label table (one entry per pc).
+    let pc_map = stream
+        .labels
+        .pcs()
+        .enumerate()
+        .map(|(pc, at)| {
+            at.map(|p| enc.growth.offset(p))
+                .ok_or_else(|| JitError::Internal(format!("label Pc({pc}) never bound")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    if pc_map.len() != facts.insts.len() {
+        return Err(JitError::Internal(
+            "pc map does not cover the program".into(),
+        ));
+    }
     Ok(Image {
         code: enc.code,
         text_len: enc.text_len,

@@ -7,25 +7,41 @@
 //!  VerifiedProgram ─▶ facts::ProgramFacts (verifier facts + map kinds +
 //!    │                                     "calls host code" per function)
 //!    ├─ explicit analyses, per function, before any code is emitted:
+//!    │    lower::cfg, lower::effects one scan decodes each instruction once:
+//!    │                               successors, jump targets, back edges,
+//!    │                               register effects, constant operands
+//!    │    lower::consts              loop constants kept in s7..s11
 //!    │    frame::FrameLayout::plan   saved registers, frame size
-//!    │    lower::zext                liveness of register upper halves →
-//!    │                               which ALU32 zero-extensions are dead
+//!    │    lower::live                one reverse pass: register liveness and
+//!    │                               upper-half liveness → which ALU32
+//!    │                               zero-extensions are dead
 //!    │    lower::known               forward facts: which registers are
 //!    │                               zero-/sign-extended (jmp32, mov32)
-//!    │    lower::consts              loop constants kept in s7..s11
-//!    │    lower::fuse                `mov dst, src; op dst, x` → one op
+//!    │    lower::thread, fuse, shadd cross-instruction rewrites
 //!    │
-//!  BPF Inst ──lower──▶ [Item]  (rv64 Inst, Label, Branch/Jump/Call to a label,
-//!                               PoolLoad/AddrOf, Align4, each tagged with an
-//!                               Owner: header / prologue / BPF pc / epilogue)
+//!  BPF Inst ──lower──▶ stream::Stream: rv64 Insts whose encoding does not
+//!                      depend on layout are encoded on the spot into one
+//!                      byte buffer; relaxable items (Branch/Jump/Call to a
+//!                      Label, PoolLoad/AddrOf, Align4) are kept as
+//!                      fragments; a label is a stream position; owner runs
+//!                      (header / prologue / BPF pc / epilogue) tag the code
 //!    │
-//!    └─ layout::encode_items ── bounded relaxation loop over item *forms*
-//!                                (only grow) → offsets → encode once → Image
+//!    └─ layout::encode_stream ── bounded relaxation loop over fragment
+//!                                *forms* (only grow) → copy the fixed bytes,
+//!                                expand the fragments → Image
 //! ```
 //!
-//! Sizing and emitting share one function (`layout::expand`): the sizing pass
-//! asks it whether an item's current form reaches its target, the final pass
-//! encodes what it returns.
+//! The relaxation rounds ask `layout::reaches` (the forms' range tests)
+//! whether a fragment's current form reaches its target; the final pass
+//! encodes what `layout::expand` returns for it; a unit test holds the two
+//! together.
+//!
+//! Compile time (`cargo run --release -p rvbpf-jit --example compile_speed`)
+//! shaped this: the analyses read what the one scan decoded instead of
+//! matching the instructions again (on code that mixes instruction kinds,
+//! every pass that matches on them costs a mispredicted branch per
+//! instruction), per-pc state lives in dense arrays indexed by pc, nothing
+//! is allocated per instruction, and layout never revisits fixed code.
 //!
 //! # Register map
 //!

@@ -63,11 +63,14 @@ impl Stream {
     pub fn new(target: Target, pcs: usize) -> Stream {
         Stream {
             target,
-            // About five bytes and 0.15 fragments per BPF instruction.
-            fixed: Vec::with_capacity(6 * pcs + 64),
+            // Typically five to six bytes and 0.15 fragments per BPF
+            // instruction, one owner run per instruction plus a few per
+            // function: room enough that these rarely grow (a grown vector
+            // copies everything so far).
+            fixed: Vec::with_capacity(8 * pcs + 64),
             frags: Vec::with_capacity(pcs / 4 + 16),
             labels: LabelMap::with_pcs(pcs),
-            owners: Vec::with_capacity(pcs + 16),
+            owners: Vec::with_capacity(pcs + pcs / 8 + 64),
             error: None,
         }
     }

@@ -67,27 +67,39 @@ impl Program<'_> {
         slot
     }
 
-    /// Appends `rd = value` to `out`, inline or from the pool (see
-    /// [`Cx::li`]).
-    fn li_into(&mut self, rd: Reg, value: i64, out: &mut Vec<Item>) {
+    /// `rd = value`, inline or from the pool (see [`Cx::li`]): the inline
+    /// sequence, or the pool slot to load from.
+    fn li(&mut self, rd: Reg, value: i64) -> Result<LoadImm, usize> {
         let inline = LoadImm::new(rd, value);
         if inline.len() <= MAX_INLINE_CONSTANT {
-            out.extend(inline.iter().map(|&i| Item::Fixed(i)));
+            Ok(inline)
         } else {
-            let slot = self.pool_entry(PoolEntry::Const(value as u64));
-            out.push(Item::PoolLoad { rd, slot });
+            Err(self.pool_entry(PoolEntry::Const(value as u64)))
+        }
+    }
+
+    /// Appends `rd = value` to `out` (see [`Program::li`]).
+    fn li_into(&mut self, rd: Reg, value: i64, out: &mut Vec<Item>) {
+        match self.li(rd, value) {
+            Ok(inline) => out.extend(inline.iter().map(|&i| Item::Fixed(i))),
+            Err(slot) => out.push(Item::PoolLoad { rd, slot }),
         }
     }
 }
 
 /// The lowering context of one BPF instruction. One `Cx` serves a whole
-/// function: the per-instruction fields are reset for each pc, and `out`
-/// keeps its memory.
+/// function: the per-instruction fields are reset for each pc.
 pub(crate) struct Cx<'p, 'a> {
     prog: &'p mut Program<'a>,
+    /// Where the items go, owned by `Insn(pc)`, unless `buffered`.
+    stream: &'p mut Stream,
+    /// Items go to `out` instead: code that is dropped or moved out of line
+    /// (see [`thread`]).
+    buffered: bool,
     pub func: usize,
     pub frame: &'p FrameLayout,
     pub pc: usize,
+    /// The items of the last buffered instruction.
     pub out: Vec<Item>,
     /// Per pc of the function: ALU32 zero-extension not needed.
     dead_zext: &'p [bool],
@@ -121,12 +133,16 @@ impl Cx<'_, '_> {
         self.prog.opts.target.zbb
     }
     pub fn push(&mut self, inst: Inst) {
-        self.out.push(Item::Fixed(inst));
+        self.item(Item::Fixed(inst));
     }
     pub fn item(&mut self, item: Item) {
-        self.out.push(item);
+        if self.buffered {
+            self.out.push(item);
+        } else {
+            self.stream.push(Owner::Insn(self.pc), item);
+        }
     }
-    /// Is this ALU32 instruction's zero-extension dead (see [`zext`])?
+    /// Is this ALU32 instruction's zero-extension dead (see [`live`])?
     pub fn zext_is_dead(&self) -> bool {
         self.dead_zext[self.pc - self.facts().functions[self.func].start]
     }
@@ -152,7 +168,10 @@ impl Cx<'_, '_> {
             self.mv(rd, r);
             return;
         }
-        self.prog.li_into(rd, value, &mut self.out);
+        match self.prog.li(rd, value) {
+            Ok(inline) => inline.iter().for_each(|&i| self.push(i)),
+            Err(slot) => self.item(Item::PoolLoad { rd, slot }),
+        }
     }
     /// The register holding `value` for this function, if it was hoisted.
     pub fn constant(&self, value: i64) -> Option<Reg> {
@@ -285,6 +304,8 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         let mut stubs = Vec::new();
         let mut cx = Cx {
             prog: &mut prog,
+            stream: &mut stream,
+            buffered: false,
             func: i,
             frame,
             pc: f.start,
@@ -299,28 +320,29 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         for pc in f.start..f.end {
             if dead_inline[pc - f.start] {
                 // Keeps the fusion state in step, drops the code.
+                cx.buffered = true;
                 body.lower_pc(&mut cx, &mut state, pc, None)?;
-                stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
+                cx.buffered = false;
+                cx.stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
                 continue;
             }
             if is_repeat[pc - f.start] {
                 // Reached inline only when the first test failed: falls
                 // through (see `thread`).
-                stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
+                cx.stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
                 continue;
             }
             let Some(th) = thread_at[pc - f.start] else {
                 body.lower_pc(&mut cx, &mut state, pc, None)?;
-                stream.extend(Owner::Insn(pc), &cx.out);
                 continue;
             };
             // The first test branches to an out-of-line copy of the shared
             // code that ends with the repeated test's jump.
             let stub_label = cx.new_label();
             body.lower_pc(&mut cx, &mut state, pc, Some(stub_label))?;
-            stream.extend(Owner::Insn(pc), &cx.out);
             stub(Owner::Insn(pc), vec![Item::Bind(stub_label)], &mut stubs);
             let mut copy_state = Carried::default();
+            cx.buffered = true;
             for p in th.shared..th.repeat {
                 body.lower_pc(&mut cx, &mut copy_state, p, None)?;
                 // Its label belongs to the inline copy.
@@ -332,6 +354,7 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
                         .map(|&item| Tagged { owner, item }),
                 );
             }
+            cx.buffered = false;
             let Bpf::Jump { off, .. } = facts.insts[th.repeat] else {
                 unreachable!("threaded_jumps ends at a jump")
             };
@@ -387,9 +410,9 @@ struct Carried {
 }
 
 impl Body<'_> {
-    /// Lowers BPF instruction `pc` into `cx.out` (cleared first; it
-    /// starts with the pc's label); a conditional jump goes to `branch_to`
-    /// when given.
+    /// Lowers BPF instruction `pc` (its label first) into the stream, or
+    /// into `cx.out` (cleared first) when buffered; a conditional jump goes
+    /// to `branch_to` when given.
     fn lower_pc(
         &self,
         cx: &mut Cx,
@@ -406,8 +429,8 @@ impl Body<'_> {
             _ => None,
         };
         cx.out.clear();
-        cx.out.push(Item::Bind(Label::Pc(pc)));
         cx.pc = pc;
+        cx.item(Item::Bind(Label::Pc(pc)));
         cx.known = self.known_in[pc - self.cfg.start];
         cx.fused_first = state.fused_first.take();
         cx.branch_to = branch_to;
