@@ -14,7 +14,7 @@
 use crate::items::{Item, Label, Owner};
 use crate::label_map::LabelMap;
 use crate::JitError;
-use rvbpf_rv64::{encode, Target};
+use rvbpf_rv64::{encode, Inst, Target};
 
 /// A position in the stream: `at` fixed bytes and `frag` fragments come
 /// before it. (Code stays far below 4 GiB: BPF programs have at most a
@@ -85,26 +85,55 @@ impl Stream {
 
     /// Appends `item`, produced for `owner`.
     pub fn push(&mut self, owner: Owner, item: Item) {
+        match item {
+            Item::Fixed(inst) => self.push_inst(owner, inst),
+            Item::Wide(inst) => {
+                self.enter(owner);
+                self.fixed.extend_from_slice(&encode(&inst).to_le_bytes());
+            }
+            Item::Bind(label) => self.bind(owner, label),
+            _ => {
+                self.enter(owner);
+                self.frags.push(Frag {
+                    at: self.fixed.len() as u32,
+                    item,
+                });
+            }
+        }
+    }
+
+    /// Appends `Item::Fixed(inst)`: its shortest encoding for the target.
+    /// (Lowering calls this directly for its most common item, so that
+    /// [`Stream::push`]'s dispatch on the item kind, a poorly predicted
+    /// branch, is skipped.)
+    pub fn push_inst(&mut self, owner: Owner, inst: Inst) {
+        self.enter(owner);
+        match self.target.encode(&inst) {
+            Ok(enc) => {
+                // Always four bytes, then the length: a copy of a fixed
+                // size compiles to one store instead of a `memcpy` call.
+                let len = self.fixed.len() + enc.len();
+                self.fixed.extend_from_slice(&enc.value().to_le_bytes());
+                self.fixed.truncate(len);
+            }
+            Err(e) => self.fail(JitError::Internal(e.to_string())),
+        }
+    }
+
+    /// Appends `Item::Bind(label)`: binds `label` here.
+    pub fn bind(&mut self, owner: Owner, label: Label) {
+        self.enter(owner);
+        let pos = self.pos();
+        if !self.labels.insert(label, pos) {
+            self.fail(JitError::Internal(format!("label {label:?} bound twice")));
+        }
+    }
+
+    /// Starts a new owner run unless the last one is `owner`'s.
+    fn enter(&mut self, owner: Owner) {
         if self.owners.last().is_none_or(|run| run.owner != owner) {
             let start = self.pos();
             self.owners.push(OwnerRun { owner, start });
-        }
-        match item {
-            Item::Fixed(inst) => match self.target.encode(&inst) {
-                Ok(enc) => self.fixed.extend_from_slice(enc.bytes()),
-                Err(e) => self.fail(JitError::Internal(e.to_string())),
-            },
-            Item::Wide(inst) => self.fixed.extend_from_slice(&encode(&inst).to_le_bytes()),
-            Item::Bind(label) => {
-                let pos = self.pos();
-                if !self.labels.insert(label, pos) {
-                    self.fail(JitError::Internal(format!("label {label:?} bound twice")));
-                }
-            }
-            _ => self.frags.push(Frag {
-                at: self.fixed.len() as u32,
-                item,
-            }),
         }
     }
 

@@ -66,6 +66,7 @@ impl Encoded {
     }
 
     /// The encoding as an integer (the halfword zero-extended for RVC).
+    #[inline]
     pub fn value(&self) -> u32 {
         u32::from_le_bytes(self.bytes)
     }

@@ -70,17 +70,17 @@ impl Cfg {
             .enumerate()
             .map(|(i, x)| (start + i, x))
         {
-            let e = Effects::of(inst);
+            let (e, flow) = Effects::of(inst);
             effects.push(e);
             if let Some(v) = operand_constant(inst) {
                 constant_operands.push((pc as u32, v));
             }
-            let next = if e.falls && pc + 1 < end {
+            let next = if flow.falls && pc + 1 < end {
                 (pc + 1) as u32
             } else {
                 NONE
             };
-            let taken = match e.jump {
+            let taken = match flow.jump {
                 Some(off) => {
                     let t = pc as i64 + 1 + off as i64;
                     has_backward_jump |= t <= pc as i64;

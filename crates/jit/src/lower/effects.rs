@@ -43,11 +43,19 @@ pub struct Effects {
     /// its zero-extension is dead (and the upper-half liveness decides
     /// whether it is).
     pub alu32: bool,
-    /// Control continues at the next instruction (not `ja`, not `exit`).
-    pub falls: bool,
     /// Straight-line code: ALU, byte swap, `lddw`, load, store (no jump,
     /// call, atomic or exit); it writes at most `writes`.
     pub straight_line: bool,
+    /// A conditional jump.
+    pub conditional_jump: bool,
+}
+
+/// Where control goes after one instruction (kept by [`super::cfg`] only,
+/// so the per-pc [`Effects`] stay small).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flow {
+    /// Control continues at the next instruction (not `ja`, not `exit`).
+    pub falls: bool,
     /// A jump's offset (target = pc + 1 + offset).
     pub jump: Option<i32>,
 }
@@ -77,13 +85,17 @@ impl Effects {
         },
         copy_facts_from: NO_REG,
         alu32: false,
-        falls: true,
         straight_line: false,
-        jump: None,
+        conditional_jump: false,
     };
 
-    /// The effects of `inst`.
-    pub fn of(inst: &Inst) -> Effects {
+    /// The effects of `inst` and where control goes after it.
+    pub fn of(inst: &Inst) -> (Effects, Flow) {
+        // Most instructions fall through; the jumps and `exit` return early.
+        const FALLS: Flow = Flow {
+            falls: true,
+            jump: None,
+        };
         let src_bit = |s: Operand| match s {
             Operand::Reg(r) => bit(r),
             Operand::Imm(_) => 0,
@@ -98,7 +110,7 @@ impl Effects {
             result_facts: facts.unwrap_or_default(),
             ..Effects::NOTHING
         };
-        match *inst {
+        let effects = match *inst {
             Inst::Alu { is64, op, dst, src } => {
                 let movsx = matches!(op, AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32);
                 let mov = op == AluOp::Mov || movsx;
@@ -192,17 +204,26 @@ impl Effects {
                     ..Effects::NOTHING
                 }
             }
-            Inst::Ja { off, .. } => Effects {
-                falls: false,
-                jump: Some(off),
-                ..Effects::NOTHING
-            },
-            Inst::Jump { dst, src, off, .. } => Effects {
-                reads: bit(dst) | src_bit(src),
-                reads_upper: bit(dst) | src_bit(src),
-                jump: Some(off as i32),
-                ..Effects::NOTHING
-            },
+            Inst::Ja { off, .. } => {
+                let flow = Flow {
+                    falls: false,
+                    jump: Some(off),
+                };
+                return (Effects::NOTHING, flow);
+            }
+            Inst::Jump { dst, src, off, .. } => {
+                let effects = Effects {
+                    reads: bit(dst) | src_bit(src),
+                    reads_upper: bit(dst) | src_bit(src),
+                    conditional_jump: true,
+                    ..Effects::NOTHING
+                };
+                let flow = Flow {
+                    falls: true,
+                    jump: Some(off as i32),
+                };
+                return (effects, flow);
+            }
             // Calls take r1..r5 whole and clobber r0..r5.
             Inst::Call(_) => Effects {
                 reads: ARGS,
@@ -220,12 +241,18 @@ impl Effects {
                 clobbers: CALLER_SAVED,
                 ..Effects::NOTHING
             },
-            Inst::Exit => Effects {
-                reads: bit(Reg::R0),
-                reads_upper: bit(Reg::R0),
-                falls: false,
-                ..Effects::NOTHING
-            },
+            Inst::Exit => {
+                let effects = Effects {
+                    reads: bit(Reg::R0),
+                    reads_upper: bit(Reg::R0),
+                    ..Effects::NOTHING
+                };
+                let flow = Flow {
+                    falls: false,
+                    jump: None,
+                };
+                return (effects, flow);
+            }
             // A runtime call (lower/packet.rs): be conservative.
             Inst::LoadPacket { .. } => Effects {
                 reads: ALL,
@@ -234,7 +261,8 @@ impl Effects {
                 clobbers: CALLER_SAVED,
                 ..Effects::NOTHING
             },
-        }
+        };
+        (effects, FALLS)
     }
 }
 

@@ -133,7 +133,11 @@ impl Cx<'_, '_> {
         self.prog.opts.target.zbb
     }
     pub fn push(&mut self, inst: Inst) {
-        self.item(Item::Fixed(inst));
+        if self.buffered {
+            self.out.push(Item::Fixed(inst));
+        } else {
+            self.stream.push_inst(Owner::Insn(self.pc), inst);
+        }
     }
     pub fn item(&mut self, item: Item) {
         if self.buffered {
@@ -430,7 +434,11 @@ impl Body<'_> {
         };
         cx.out.clear();
         cx.pc = pc;
-        cx.item(Item::Bind(Label::Pc(pc)));
+        if cx.buffered {
+            cx.out.push(Item::Bind(Label::Pc(pc)));
+        } else {
+            cx.stream.bind(Owner::Insn(pc), Label::Pc(pc));
+        }
         cx.known = self.known_in[pc - self.cfg.start];
         cx.fused_first = state.fused_first.take();
         cx.branch_to = branch_to;

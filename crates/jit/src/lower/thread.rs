@@ -68,7 +68,7 @@ pub fn threaded_jumps(insts: &[Inst], cfg: &Cfg) -> Vec<Threaded> {
         // Conditional jumps only, found from the decoded effects (a match
         // on every instruction would mispredict on mixed code).
         let ej = cfg.effects(j);
-        if !(ej.falls && ej.jump.is_some()) {
+        if !ej.conditional_jump {
             continue;
         }
         let Inst::Jump {
