@@ -57,12 +57,13 @@ pub struct FunctionEntry {
     pub frame_size: usize,
 }
 
-/// A contiguous code range produced for one owner (for the listing).
+/// A contiguous code range produced for one owner (for the listing and
+/// [`Image::pc_at`]); one per BPF instruction, hence 32-bit offsets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Span {
     pub owner: Owner,
-    pub start: usize,
-    pub end: usize,
+    pub start: u32,
+    pub end: u32,
 }
 
 /// A compiled program.
@@ -114,10 +115,10 @@ impl Image {
     /// attributing a fault to an instruction); `None` in headers,
     /// prologues, epilogues, padding and the pool.
     pub fn pc_at(&self, offset: usize) -> Option<usize> {
-        let i = self.spans.partition_point(|s| s.end <= offset);
-        let span = self.spans.get(i).filter(|s| s.start <= offset)?;
+        let i = self.spans.partition_point(|s| s.end as usize <= offset);
+        let span = self.spans.get(i).filter(|s| s.start as usize <= offset)?;
         match span.owner {
-            Owner::Insn(pc) => Some(pc),
+            Owner::Insn(pc) => Some(pc as usize),
             _ => None,
         }
     }
@@ -131,14 +132,14 @@ impl Image {
         for span in &self.spans {
             let heading = match span.owner {
                 Owner::Header(f) => {
-                    let f = &self.functions[f];
+                    let f = &self.functions[f as usize];
                     format!("\n<{}> (frame {} bytes):\n  ; header", f.name, f.frame_size)
                 }
                 Owner::Prologue(_) => "  ; prologue".to_string(),
                 Owner::Epilogue(_) => "  ; epilogue".to_string(),
                 // A lddw second slot has no code of its own.
                 Owner::Insn(pc) => {
-                    let text = rvbpf_ebpf::disasm::format_inst(&self.bpf_insts[pc]);
+                    let text = rvbpf_ebpf::disasm::format_inst(&self.bpf_insts[pc as usize]);
                     if span.start == span.end && text.is_empty() {
                         continue;
                     }
@@ -146,9 +147,9 @@ impl Image {
                 }
             };
             let _ = writeln!(s, "{heading}");
-            let mut at = span.start;
-            while at < span.end {
-                let (len, txt) = disassemble_one(&text[at..span.end], at as u64);
+            let (mut at, end) = (span.start as usize, span.end as usize);
+            while at < end {
+                let (len, txt) = disassemble_one(&text[at..end], at as u64);
                 let hex: Vec<String> = text[at..at + len]
                     .iter()
                     .map(|b| format!("{b:02x}"))

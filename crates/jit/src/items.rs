@@ -19,13 +19,15 @@ pub enum Label {
 }
 
 /// Which part of the program an item belongs to (for the listing and the
-/// pc map).
+/// pc map). Indices are function numbers or BPF pcs, kept in 32 bits: an
+/// owner is stored per instruction (owner runs, spans), and BPF programs
+/// have at most a million instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Owner {
-    Header(usize),
-    Prologue(usize),
-    Insn(usize),
-    Epilogue(usize),
+    Header(u32),
+    Prologue(u32),
+    Insn(u32),
+    Epilogue(u32),
 }
 
 /// One element of the lowered program.

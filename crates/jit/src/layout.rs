@@ -539,10 +539,10 @@ fn spans(stream: &Stream, growth: &Growth, text_len: usize) -> Vec<Span> {
         .enumerate()
         .map(|(i, run)| Span {
             owner: run.owner,
-            start: growth.offset(run.start),
+            start: growth.offset(run.start) as u32,
             end: runs
                 .get(i + 1)
-                .map_or(text_len, |next| growth.offset(next.start)),
+                .map_or(text_len, |next| growth.offset(next.start)) as u32,
         })
         .collect()
 }

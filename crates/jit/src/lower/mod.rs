@@ -136,14 +136,14 @@ impl Cx<'_, '_> {
         if self.buffered {
             self.out.push(Item::Fixed(inst));
         } else {
-            self.stream.push_inst(Owner::Insn(self.pc), inst);
+            self.stream.push_inst(Owner::Insn(self.pc as u32), inst);
         }
     }
     pub fn item(&mut self, item: Item) {
         if self.buffered {
             self.out.push(item);
         } else {
-            self.stream.push(Owner::Insn(self.pc), item);
+            self.stream.push(Owner::Insn(self.pc as u32), item);
         }
     }
     /// Is this ALU32 instruction's zero-extension dead (see [`live`])?
@@ -272,7 +272,7 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         let stub = |owner, list: Vec<Item>, stubs: &mut Vec<Tagged>| {
             stubs.extend(list.into_iter().map(|item| Tagged { owner, item }))
         };
-        tag(Owner::Header(i), header(i, opts.tcc), &mut stream);
+        tag(Owner::Header(i as u32), header(i, opts.tcc), &mut stream);
         prog.next_local += 1;
         let skip = Label::Local(prog.next_local);
         let mut prologue = frame.prologue(skip);
@@ -280,7 +280,7 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         for &(r, v) in &constants[i] {
             prog.li_into(r, v, &mut prologue);
         }
-        tag(Owner::Prologue(i), prologue, &mut stream);
+        tag(Owner::Prologue(i as u32), prologue, &mut stream);
         let cfg = &cfgs[i];
         let live::Liveness {
             live_out,
@@ -296,13 +296,11 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         // Per-pc roles (indexed from `f.start`), looked up in O(1).
         let mut dead_inline = vec![false; f.end - f.start];
         let mut is_repeat = vec![false; f.end - f.start];
-        let mut thread_at: Vec<Option<&thread::Threaded>> = vec![None; f.end - f.start];
         for th in &threads {
             for p in thread::dead_inline(facts.insts, th, cfg, &live_out) {
                 dead_inline[p - f.start] = true;
             }
             is_repeat[th.repeat - f.start] = true;
-            thread_at[th.first - f.start] = Some(th);
         }
         let mut state = Carried::default();
         let mut stubs = Vec::new();
@@ -321,22 +319,29 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
             fused_shift: None,
             branch_to: None,
         };
+        // Threads come in pc order and never overlap: the next one to
+        // start is all that needs looking at.
+        let mut next_thread = 0;
         for pc in f.start..f.end {
+            let thread_here = threads.get(next_thread).filter(|th| th.first == pc);
+            next_thread += thread_here.is_some() as usize;
             if dead_inline[pc - f.start] {
                 // Keeps the fusion state in step, drops the code.
                 cx.buffered = true;
                 body.lower_pc(&mut cx, &mut state, pc, None)?;
                 cx.buffered = false;
-                cx.stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
+                cx.stream
+                    .push(Owner::Insn(pc as u32), Item::Bind(Label::Pc(pc)));
                 continue;
             }
             if is_repeat[pc - f.start] {
                 // Reached inline only when the first test failed: falls
                 // through (see `thread`).
-                cx.stream.push(Owner::Insn(pc), Item::Bind(Label::Pc(pc)));
+                cx.stream
+                    .push(Owner::Insn(pc as u32), Item::Bind(Label::Pc(pc)));
                 continue;
             }
-            let Some(th) = thread_at[pc - f.start] else {
+            let Some(th) = thread_here else {
                 body.lower_pc(&mut cx, &mut state, pc, None)?;
                 continue;
             };
@@ -344,13 +349,17 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
             // code that ends with the repeated test's jump.
             let stub_label = cx.new_label();
             body.lower_pc(&mut cx, &mut state, pc, Some(stub_label))?;
-            stub(Owner::Insn(pc), vec![Item::Bind(stub_label)], &mut stubs);
+            stub(
+                Owner::Insn(pc as u32),
+                vec![Item::Bind(stub_label)],
+                &mut stubs,
+            );
             let mut copy_state = Carried::default();
             cx.buffered = true;
             for p in th.shared..th.repeat {
                 body.lower_pc(&mut cx, &mut copy_state, p, None)?;
                 // Its label belongs to the inline copy.
-                let owner = Owner::Insn(p);
+                let owner = Owner::Insn(p as u32);
                 stubs.extend(
                     cx.out
                         .iter()
@@ -364,7 +373,7 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
             };
             let target = Label::Pc((th.repeat as i64 + 1 + off as i64) as usize);
             stub(
-                Owner::Insn(th.repeat),
+                Owner::Insn(th.repeat as u32),
                 vec![Item::Jump { target }],
                 &mut stubs,
             );
@@ -379,13 +388,13 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
                 epi.remove(at);
             }
         }
-        stream.extend(Owner::Epilogue(i), &epi);
+        stream.extend(Owner::Epilogue(i as u32), &epi);
         // After the epilogue's `ret`: reached only by their branches.
         for t in stubs {
             stream.push(t.owner, t.item);
         }
         if i + 1 < facts.functions.len() {
-            stream.push(Owner::Epilogue(i), Item::Align4);
+            stream.push(Owner::Epilogue(i as u32), Item::Align4);
         }
     }
     Ok(Lowered {
@@ -437,7 +446,7 @@ impl Body<'_> {
         if cx.buffered {
             cx.out.push(Item::Bind(Label::Pc(pc)));
         } else {
-            cx.stream.bind(Owner::Insn(pc), Label::Pc(pc));
+            cx.stream.bind(Owner::Insn(pc as u32), Label::Pc(pc));
         }
         cx.known = self.known_in[pc - self.cfg.start];
         cx.fused_first = state.fused_first.take();
