@@ -61,7 +61,8 @@ impl Cfg {
         let mut succ = Vec::with_capacity(n);
         let mut landings = vec![0u32; n];
         let mut effects = Vec::with_capacity(n);
-        let mut constant_operands = Vec::new();
+        // Typically a third of the instructions have one.
+        let mut constant_operands = Vec::with_capacity(n / 2);
         let mut back_edges = Vec::new();
         let mut has_backward_jump = false;
         let inside = |t: i64| (start as i64..end as i64).contains(&t);

@@ -117,7 +117,8 @@ fn cost(v: i64) -> u32 {
 pub fn hoisted_constants(cfg: &Cfg) -> Vec<i64> {
     // Weighted uses per distinct value; the build cost is per value, so it
     // multiplies once at the end.
-    let mut uses: IntMap<i64, u32> = IntMap::default();
+    let mut uses: IntMap<i64, u32> =
+        IntMap::with_capacity_and_hasher(cfg.constant_operands.len(), Default::default());
     let mut in_loop = LoopDepth::new(cfg);
     for &(pc, v) in &cfg.constant_operands {
         let weight = if in_loop.at(pc as usize) {
