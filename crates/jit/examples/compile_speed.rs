@@ -10,6 +10,12 @@
 //! page, so it only gets the small program; rvbpf and sbpf are shown on both
 //! sizes for a like-for-like row. The criterion version of the same
 //! measurement is `cargo bench -p rvbpf-jit --bench compile`.
+//!
+//! Wall-clock medians swing by tens of percent when other processes share
+//! the cores. CPU time is steadier: the task-clock difference between 61
+//! and 1 compiles of one row, divided by 60 and by the instruction count,
+//! e.g. `perf stat -e task-clock target/release/examples/compile_speed 61
+//! 100000 rv64gc` (and the same with `1`); compare builds back to back.
 
 #[path = "../benches/compile_support/mod.rs"]
 mod compile_support;
