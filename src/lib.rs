@@ -12,6 +12,8 @@
 //! The CLI lives in `src/cli/` and `src/main.rs`; the BPF language (ELF
 //! loader, verifier, assembler) in the `rvbpf-ebpf` crate, re-exported as [`ebpf`].
 #![deny(unsafe_op_in_unsafe_fn)]
+// Only the native engine (engine/native, riscv64 Linux) may use unsafe.
+#![deny(unsafe_code)]
 
 pub mod conformance;
 pub mod engine;

@@ -21,7 +21,7 @@ pub(crate) const TRACER_RUN_COUNTER: u64 = 8;
 /// Bytes of counters before the first prog-array view.
 const COUNTERS_SIZE: u64 = 16;
 /// Bytes of one tail-call thunk (12 bytes of padding + 6 instructions).
-const THUNK_SIZE: u64 = TAIL_CALL_ENTRY_OFFSET as u64 + 6 * 4;
+pub(crate) const THUNK_SIZE: u64 = TAIL_CALL_ENTRY_OFFSET as u64 + 6 * 4;
 
 /// Compiled code spaces, one per configuration used so far.
 #[derive(Debug, Default)]
@@ -196,7 +196,7 @@ fn link(vm: &mut Vm, images: Vec<Result<Image, JitError>>) -> CodeSpace {
 ///  at+28: auipc t0, %hi(target)
 ///         jalr  zero, %lo(target)(t0)
 /// ```
-fn thunk_code(at: u64, counter: u64, target: u64) -> Vec<u8> {
+pub(crate) fn thunk_code(at: u64, counter: u64, target: u64) -> Vec<u8> {
     let nop = Inst::AluImm {
         op: AluImmOp::Addi,
         rd: Reg::ZERO,

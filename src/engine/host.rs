@@ -3,10 +3,9 @@
 //! bytes through the runtime's `Memory`), and serving host calls with the
 //! interpreter's helper and kfunc implementations.
 
-use super::code::CodeSpace;
 use super::{DISPATCH_SLOT, KFUNC_SLOT0};
 use crate::helpers::{HelperEnv, HelperError, HelperFn, Registry};
-use crate::maps::Maps;
+use crate::maps::{MapId, Maps};
 use crate::memory::Memory;
 use crate::vm::{Machine, RunError, Stats};
 use rvbpf_rv64::emu::{Memory as EmuMemory, Perms, RegionId};
@@ -66,14 +65,15 @@ enum Callee<'a> {
 }
 
 /// Serves host call `slot` with arguments `args` (a0..a7) for the code at
-/// BPF `pc`. Prog-array view addresses in arguments are turned back into
-/// the runtime's map handles, so helpers see the interpreter's values.
+/// BPF `pc`. Prog-array view addresses in arguments (`views`: map, view
+/// address) are turned back into the runtime's map handles, so helpers see
+/// the interpreter's values.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn serve(
     slot: u32,
     args: [u64; 8],
     pc: usize,
-    space: &CodeSpace,
+    views: &[(MapId, u64)],
     registry: &Registry,
     m: &mut Machine,
     stats: &mut Stats,
@@ -101,7 +101,7 @@ pub(crate) fn serve(
     };
     let mut a = [args[0], args[1], args[2], args[3], args[4]];
     for v in &mut a {
-        if let Some(&(map, _)) = space.views.iter().find(|(_, addr)| addr == v) {
+        if let Some(&(map, _)) = views.iter().find(|(_, addr)| addr == v) {
             *v = Maps::handle(map);
         }
     }

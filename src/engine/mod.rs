@@ -76,7 +76,32 @@
 mod attach;
 mod code;
 mod host;
+#[cfg(all(target_arch = "riscv64", target_os = "linux"))]
+#[allow(unsafe_code)] // mmap, signals, calling generated code: see its docs
+mod native;
 pub(crate) mod run;
+
+/// Whether this build has the native engine ([`crate::Engine::Native`]):
+/// riscv64 Linux only.
+pub const NATIVE_AVAILABLE: bool = cfg!(all(target_arch = "riscv64", target_os = "linux"));
+
+/// Runs `prog` on the native engine (the JIT'd code called directly; see
+/// `engine/native/mod.rs`). On other hosts: `RunError::EngineUnavailable`.
+pub(crate) fn native_run(
+    vm: &mut crate::vm::Vm,
+    prog: crate::vm::ProgId,
+    args: [u64; 5],
+    cfg: JitConfig,
+) -> Result<crate::vm::Outcome, (crate::vm::RunError, crate::vm::ProgId)> {
+    #[cfg(all(target_arch = "riscv64", target_os = "linux"))]
+    return native::run(vm, prog, args, cfg);
+    #[cfg(not(all(target_arch = "riscv64", target_os = "linux")))]
+    {
+        let _ = (vm, args, cfg);
+        let why = "the native engine runs on riscv64 Linux only".to_string();
+        Err((crate::vm::RunError::EngineUnavailable(why), prog))
+    }
+}
 
 pub(crate) use code::JitCache;
 

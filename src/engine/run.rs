@@ -95,7 +95,7 @@ fn run_in(
         let r = if slot == PACKET_LOAD_SLOT {
             load_packet(h, &mut machine.mem, pc)
         } else {
-            serve(slot, h.args(), pc, sp, registry, machine, &mut stats).map(|v| {
+            serve(slot, h.args(), pc, &sp.views, registry, machine, &mut stats).map(|v| {
                 h.set_return_value(v);
             })
         };

@@ -93,7 +93,59 @@ pub enum Engine {
     Interp,
     /// The RV64 JIT, its code run in the rv64 emulator ([`crate::engine`]).
     Jit(JitConfig),
+    /// The RV64 JIT, its code called directly: riscv64 Linux only
+    /// ([`crate::engine::NATIVE_AVAILABLE`]; elsewhere a run fails with
+    /// [`RunError::EngineUnavailable`]). Always compiled with
+    /// [`Sandbox::Masked`] whatever the configuration says
+    /// (`src/engine/native/mod.rs`).
+    Native(JitConfig),
 }
+
+const fn native(target: rvbpf_rv64::Target, tcc: TccScheme) -> Engine {
+    Engine::Native(JitConfig {
+        target,
+        tcc,
+        sandbox: Sandbox::Masked,
+    })
+}
+
+/// The native engines [`Engine::all`] lists on riscv64 Linux: rv64gc with
+/// every tail-call scheme, and rv64g (every RV64GC CPU runs both; Zba/Zbb
+/// code is left out, the host may lack them).
+const NATIVE_ENGINES: [Engine; 4] = {
+    use crate::engine::TARGETS as T;
+    use TccScheme::{Ptr, Reg, Stack};
+    [
+        native(T[1], Reg),
+        native(T[1], Stack),
+        native(T[1], Ptr),
+        native(T[0], Reg),
+    ]
+};
+
+/// Names of [`NATIVE_ENGINES`], in the same order.
+const NATIVE_NAMES: [&str; 4] = [
+    "native-rv64gc-reg",
+    "native-rv64gc-stack",
+    "native-rv64gc-ptr",
+    "native-rv64g-reg",
+];
+
+/// [`ALL_ENGINES`] then [`NATIVE_ENGINES`]: every engine on riscv64 Linux.
+#[cfg(all(target_arch = "riscv64", target_os = "linux"))]
+static HOST_ENGINES: [Engine; ALL_ENGINES.len() + NATIVE_ENGINES.len()] = {
+    let mut out = [Engine::Interp; ALL_ENGINES.len() + NATIVE_ENGINES.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = if i < ALL_ENGINES.len() {
+            ALL_ENGINES[i]
+        } else {
+            NATIVE_ENGINES[i - ALL_ENGINES.len()]
+        };
+        i += 1;
+    }
+    out
+};
 
 const fn jit(target: rvbpf_rv64::Target, tcc: TccScheme) -> Engine {
     Engine::Jit(JitConfig {
@@ -153,25 +205,45 @@ impl Engine {
     /// rv64g_zba_zbb, rv64gc_zba_zbb) x each tail-call scheme (reg, stack,
     /// ptr), then `jit-rv64gc-reg-masked`: rv64gc, reg, with
     /// [`Sandbox::Masked`] address masking (its results must equal the
-    /// others').
+    /// others'); on riscv64 Linux then the native engines
+    /// (`native-rv64gc-{reg,stack,ptr}`, `native-rv64g-reg`).
     pub fn all() -> &'static [Engine] {
+        #[cfg(all(target_arch = "riscv64", target_os = "linux"))]
+        return &HOST_ENGINES;
+        #[cfg(not(all(target_arch = "riscv64", target_os = "linux")))]
         &ALL_ENGINES
     }
     /// Short name (CLI and test output): `interp`, `jit-<target>-<scheme>`,
     /// `jit-<target>-<scheme>-masked` for masked code (`jit-custom` for a
     /// configuration outside [`Engine::all`]).
+    /// `native-<target>-<scheme>` for the native engine (`native-custom`).
     pub fn name(self) -> &'static str {
+        if let Engine::Native(_) = self {
+            return NATIVE_ENGINES
+                .iter()
+                .position(|&e| e == self)
+                .map_or("native-custom", |i| NATIVE_NAMES[i]);
+        }
         ALL_ENGINES
             .iter()
             .position(|&e| e == self)
             .map_or("jit-custom", |i| ENGINE_NAMES[i])
     }
-    /// Parses a [`Engine::name`]; plain `jit` is the default JIT configuration.
+    /// Parses a [`Engine::name`] (native names on every host; they run on
+    /// riscv64 Linux only). Plain `native` is `native-rv64gc-reg`; plain
+    /// `jit` is the default JIT configuration, run natively on riscv64
+    /// Linux and in the emulator elsewhere.
     pub fn from_name(name: &str) -> Option<Engine> {
-        if name == "jit" {
-            return Some(Engine::Jit(JitConfig::default()));
+        match name {
+            "jit" if crate::engine::NATIVE_AVAILABLE => Some(NATIVE_ENGINES[0]),
+            "jit" => Some(Engine::Jit(JitConfig::default())),
+            "native" => Some(NATIVE_ENGINES[0]),
+            _ => ALL_ENGINES
+                .iter()
+                .chain(&NATIVE_ENGINES)
+                .copied()
+                .find(|e| e.name() == name),
         }
-        Engine::all().iter().copied().find(|e| e.name() == name)
     }
 }
 
@@ -501,6 +573,7 @@ impl Vm {
         let r = match engine {
             Engine::Interp => crate::interp::run(self, prog, args),
             Engine::Jit(cfg) => crate::engine::run::jit_run(self, prog, args, cfg),
+            Engine::Native(cfg) => crate::engine::native_run(self, prog, args, cfg),
         };
         r.map_err(|(e, at)| {
             self.last_fault = Some(at);

@@ -1,0 +1,217 @@
+//! The process side of the VM address space: `[SANDBOX_LOW, 2^36)`
+//! reserved once (`PROT_NONE`, so a masked wild pointer faults instead of
+//! reaching host memory), and for each run the runtime's regions mapped
+//! at their VM addresses with copies of their bytes.
+
+use crate::memory::{Memory, RegionId, REGION_STACK, STACK_BASE};
+use crate::vm::RunError;
+use rvbpf_jit::SANDBOX_SIZE;
+use std::sync::OnceLock;
+
+/// Lowest address of the reservation: Linux maps nothing below 64 KiB
+/// (`mmap_min_addr`), which serves as the null guard.
+pub(super) const SANDBOX_LOW: u64 = 0x1_0000;
+
+fn unavailable(why: impl std::fmt::Display) -> RunError {
+    RunError::EngineUnavailable(format!("native engine: {why}"))
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as u64
+    } else {
+        4096
+    }
+}
+
+/// Reserves `[SANDBOX_LOW, SANDBOX_SIZE)` for the process's lifetime (once).
+pub(super) fn reserve_sandbox() -> Result<(), RunError> {
+    static RESERVED: OnceLock<Result<(), String>> = OnceLock::new();
+    RESERVED
+        .get_or_init(|| {
+            let len = (SANDBOX_SIZE - SANDBOX_LOW) as usize;
+            let flags = libc::MAP_PRIVATE
+                | libc::MAP_ANONYMOUS
+                | libc::MAP_NORESERVE
+                | libc::MAP_FIXED_NOREPLACE;
+            // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing
+            // mapping; a new PROT_NONE mapping touches no Rust object.
+            let got =
+                unsafe { libc::mmap(SANDBOX_LOW as *mut _, len, libc::PROT_NONE, flags, -1, 0) };
+            if got == libc::MAP_FAILED {
+                let e = std::io::Error::last_os_error();
+                return Err(format!(
+                    "cannot reserve [{SANDBOX_LOW:#x}, {SANDBOX_SIZE:#x}) for the sandbox \
+                     (something of this process is mapped there?): {e}"
+                ));
+            }
+            if got as u64 != SANDBOX_LOW {
+                // An old kernel took the address as a hint.
+                // SAFETY: `got` is the mapping just made, `len` bytes long.
+                unsafe { libc::munmap(got, len) };
+                return Err("the sandbox reservation landed elsewhere".into());
+            }
+            Ok(())
+        })
+        .clone()
+        .map_err(unavailable)
+}
+
+/// Gives `[addr, addr + len)` (inside the reservation) back to it.
+fn release(addr: u64, len: usize) {
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED;
+    // SAFETY: the range lies inside our own reservation (checked when it
+    // was mapped), where no Rust object lives.
+    unsafe { libc::mmap(addr as *mut _, len, libc::PROT_NONE, flags, -1, 0) };
+}
+
+/// One runtime region mapped at its VM address.
+struct MappedRegion {
+    id: RegionId,
+    base: u64,
+    len: usize,
+    map_len: usize,
+    writable: bool,
+}
+
+/// The runtime's non-empty regions, mapped for one run; released (back to
+/// `PROT_NONE`) when dropped.
+pub(super) struct Mapped {
+    regions: Vec<MappedRegion>,
+}
+
+impl Mapped {
+    /// Maps every non-empty region of `mem` at its VM address with a copy
+    /// of its bytes; read-only regions are mapped read-only. Regions end on
+    /// a page boundary, so an access just past a region's end (in its last
+    /// page) does not fault natively.
+    pub fn map(mem: &Memory) -> Result<Mapped, RunError> {
+        let page = page_size();
+        let mut mapped = Mapped {
+            regions: Vec::new(),
+        };
+        for (id, r) in mem.regions().iter().enumerate() {
+            if r.data.is_empty() {
+                continue;
+            }
+            let map_len = (r.data.len() as u64).next_multiple_of(page);
+            if r.base % page != 0 || r.base < SANDBOX_LOW || r.base + map_len > SANDBOX_SIZE {
+                return Err(unavailable(format!(
+                    "region {:?} at {:#x} is not page-aligned inside the sandbox",
+                    r.kind, r.base
+                )));
+            }
+            let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+            // SAFETY: the range lies inside our reservation (checked above;
+            // regions do not overlap), where no Rust object lives.
+            let got = unsafe {
+                libc::mmap(
+                    r.base as *mut _,
+                    map_len as usize,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    flags,
+                    -1,
+                    0,
+                )
+            };
+            if got == libc::MAP_FAILED {
+                return Err(unavailable(format!(
+                    "mapping region {:?} at {:#x}: {}",
+                    r.kind,
+                    r.base,
+                    std::io::Error::last_os_error()
+                )));
+            }
+            // SAFETY: `got` is a fresh RW mapping of at least `r.data.len()`
+            // bytes that nothing else references.
+            unsafe { std::ptr::copy_nonoverlapping(r.data.as_ptr(), got.cast(), r.data.len()) };
+            if !r.writable {
+                // SAFETY: changes the protection of our own mapping only.
+                unsafe { libc::mprotect(got, map_len as usize, libc::PROT_READ) };
+            }
+            mapped.regions.push(MappedRegion {
+                id,
+                base: r.base,
+                len: r.data.len(),
+                map_len: map_len as usize,
+                writable: r.writable,
+            });
+        }
+        Ok(mapped)
+    }
+
+    /// The byte range of `r` to sync: all of it, except for the stack, of
+    /// which only `[stack_low, top)` is live (JIT frames start at sp).
+    fn live(r: &MappedRegion, stack_low: u64) -> std::ops::Range<usize> {
+        if r.id == REGION_STACK && stack_low > r.base {
+            let from = ((stack_low - r.base) as usize).min(r.len);
+            from..r.len
+        } else {
+            0..r.len
+        }
+    }
+
+    /// Copies the writable regions' bytes back into `mem` (stack: from
+    /// `stack_low` up, see [`Mapped::live`]).
+    pub fn to_memory(&self, mem: &mut Memory, stack_low: u64) {
+        for r in self.regions.iter().filter(|r| r.writable) {
+            let data = &mut mem.region_mut(r.id).data;
+            if data.len() != r.len {
+                continue; // checked by `from_memory`, which follows every call
+            }
+            let live = Self::live(r, stack_low);
+            // SAFETY: the mapping is `r.len` bytes or more, readable, and
+            // no Rust reference points into it; `live` lies within r.len.
+            let src = unsafe {
+                std::slice::from_raw_parts((r.base as *const u8).add(live.start), live.len())
+            };
+            data[live].copy_from_slice(src);
+        }
+    }
+
+    /// Copies the writable regions' bytes from `mem` into the mappings
+    /// (after host code ran on `mem`).
+    pub fn from_memory(&self, mem: &Memory, stack_low: u64) -> Result<(), RunError> {
+        if mem.regions().len() < self.regions.last().map_or(0, |r| r.id + 1) {
+            return Err(unavailable("a host call removed memory regions"));
+        }
+        for r in self.regions.iter().filter(|r| r.writable) {
+            let data = &mem.region(r.id).data;
+            if data.len() != r.len {
+                return Err(unavailable(format!(
+                    "region {:?} changed size during a host call",
+                    mem.region(r.id).kind
+                )));
+            }
+            let live = Self::live(r, stack_low);
+            // SAFETY: as in `to_memory`; the mapping is writable.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    data[live.clone()].as_ptr(),
+                    (r.base as *mut u8).add(live.start),
+                    live.len(),
+                )
+            };
+        }
+        Ok(())
+    }
+
+    /// Whether `[addr, addr + size)` lies in a mapped read-only region.
+    pub fn is_read_only(&self, addr: u64, size: usize) -> bool {
+        self.regions.iter().any(|r| {
+            !r.writable && addr >= r.base && addr + size as u64 <= r.base + r.map_len as u64
+        })
+    }
+}
+
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        for r in &self.regions {
+            release(r.base, r.map_len);
+        }
+    }
+}
+
+const _: () = assert!(STACK_BASE >= SANDBOX_LOW);
