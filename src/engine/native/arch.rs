@@ -112,13 +112,17 @@ global_asm!(
     "j .Lrvbpf_native_restore",
     // Host call, entered by a stub with t0 = host-call slot and the C
     // arguments in a0..a7, ra = return address into JIT code. Runs the
-    // dispatcher on the host stack; returns its a0 like a C function.
+    // dispatcher on the host stack; returns its a0 like a C function, but
+    // also preserves a6 (the tail-call count/pointer) as the emulated
+    // engine's host calls do: JIT'd `reg`/`stack` code that may be
+    // tail-called from a subprogram relies on it (see `native/mod.rs`).
     ".globl rvbpf_native_host_call",
     ".hidden rvbpf_native_host_call",
     "rvbpf_native_host_call:",
-    "addi sp, sp, -16",
+    "addi sp, sp, -32",
     "sd ra, 0(sp)",
     "sd s0, 8(sp)",
+    "sd a6, 16(sp)",
     "mv s0, sp",
     "lla t1, {jmpbuf}",
     "ld sp, 8(t1)",
@@ -133,13 +137,14 @@ global_asm!(
     "sd a7, 56(sp)",
     "mv a0, t0",
     "mv a1, sp",
-    "addi a2, s0, 16",
+    "addi a2, s0, 32",
     "ld a3, 0(s0)",
     "call {dispatch}",
     "mv sp, s0",
     "ld ra, 0(sp)",
     "ld s0, 8(sp)",
-    "addi sp, sp, 16",
+    "ld a6, 16(sp)",
+    "addi sp, sp, 32",
     "ret",
     // Legacy packet load (rvbpf_jit::RelocKind::LoadPacket): offset in t0,
     // size in t2 -> a5 = value, t0 = ok; every other register preserved.
