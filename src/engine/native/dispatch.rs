@@ -68,7 +68,9 @@ fn with_state<T>(
     let at = state.code.bpf_pc(state.space, ra.wrapping_sub(2));
     let pc = at.map_or(0, |a| a.1);
     let prog = at.map(|a| ProgId(a.0));
-    state.mapped.to_memory(&mut state.machine.mem, jit_sp);
+    // The BPF stack is the native stack's mirror in the sandbox.
+    let stack_low = jit_sp % rvbpf_jit::SANDBOX_SIZE;
+    state.mapped.to_memory(&mut state.machine.mem, stack_low);
     let r = catch_unwind(AssertUnwindSafe(|| f(state, pc))).unwrap_or_else(|_| {
         Err(RunError::EngineUnavailable(
             "a host function panicked during a native run".into(),
@@ -77,7 +79,7 @@ fn with_state<T>(
     let r = r.and_then(|v| {
         state
             .mapped
-            .from_memory(&state.machine.mem, jit_sp)
+            .from_memory(&state.machine.mem, stack_low)
             .map(|()| v)
     });
     match r {

@@ -3,7 +3,7 @@
 //! reaching host memory), and for each run the runtime's regions mapped
 //! at their VM addresses with copies of their bytes.
 
-use crate::memory::{Memory, RegionId, REGION_STACK, STACK_BASE};
+use crate::memory::{Memory, RegionId, REGION_STACK, STACK_BASE, STACK_SIZE, STACK_TOP};
 use crate::vm::RunError;
 use rvbpf_jit::SANDBOX_SIZE;
 use std::sync::OnceLock;
@@ -56,6 +56,49 @@ pub(super) fn reserve_sandbox() -> Result<(), RunError> {
             Ok(())
         })
         .clone()
+        .map_err(unavailable)
+}
+
+/// Top of the native stack JIT'd code runs on: `2^36 + STACK_TOP`, so that
+/// the prologue's masked R10 (`(sp + bpf_stack) mod 2^36`) lands in the VM
+/// stack region, while the frames' control data (saved ra and registers)
+/// stays outside the sandbox (`rvbpf_jit`'s "Sandboxing" contract).
+pub(super) const NATIVE_STACK_TOP: u64 = SANDBOX_SIZE + STACK_TOP;
+
+/// Maps the native stack `[2^36 + STACK_BASE, 2^36 + STACK_TOP)` for the
+/// process's lifetime (once); returns its top.
+pub(super) fn reserve_native_stack() -> Result<u64, RunError> {
+    static STACK: OnceLock<Result<(), String>> = OnceLock::new();
+    STACK
+        .get_or_init(|| {
+            let base = SANDBOX_SIZE + STACK_BASE;
+            let flags = libc::MAP_PRIVATE
+                | libc::MAP_ANONYMOUS
+                | libc::MAP_NORESERVE
+                | libc::MAP_FIXED_NOREPLACE;
+            // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
+            let got = unsafe {
+                libc::mmap(
+                    base as *mut _,
+                    STACK_SIZE,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    flags,
+                    -1,
+                    0,
+                )
+            };
+            if got == libc::MAP_FAILED || got as u64 != base {
+                let e = std::io::Error::last_os_error();
+                if got != libc::MAP_FAILED {
+                    // SAFETY: the mapping just made, STACK_SIZE bytes.
+                    unsafe { libc::munmap(got, STACK_SIZE) };
+                }
+                return Err(format!("cannot map the native stack at {base:#x}: {e}"));
+            }
+            Ok(())
+        })
+        .clone()
+        .map(|()| NATIVE_STACK_TOP)
         .map_err(unavailable)
 }
 
@@ -143,7 +186,8 @@ impl Mapped {
     }
 
     /// The byte range of `r` to sync: all of it, except for the stack, of
-    /// which only `[stack_low, top)` is live (JIT frames start at sp).
+    /// which only `[stack_low, top)` is live (`stack_low`: the VM address
+    /// of the innermost BPF frame's bottom, sp mod 2^36).
     fn live(r: &MappedRegion, stack_low: u64) -> std::ops::Range<usize> {
         if r.id == REGION_STACK && stack_low > r.base {
             let from = ((stack_low - r.base) as usize).min(r.len);

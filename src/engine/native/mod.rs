@@ -17,8 +17,12 @@
 //!
 //! ```text
 //!  [64 KiB, 2^36)   reserved PROT_NONE; per run, at their VM addresses:
-//!                   ctx, packet, map descriptors (read-only), stack
-//!                   (JIT'd code's sp starts at STACK_TOP), map values
+//!                   ctx, packet, map descriptors (read-only), the VM
+//!                   stack region (the BPF stack), map values
+//!  2^36 + [STACK_BASE, STACK_TOP)
+//!                   the native stack (sp starts at its top): control data
+//!                   only; the prologue's masked R10 mirrors it into the
+//!                   VM stack region, out of reach of return addresses
 //!  mmap(NULL) high  code.rs: images (linked at their real addresses),
 //!                   tail-call thunks, host-call stubs (RX); counters and
 //!                   prog-array views (RW, next page)
@@ -27,7 +31,7 @@
 //! Region bytes are **copied**: into the mappings before the run, back
 //! after it, and around every host call (helpers and kfuncs are the
 //! interpreter's Rust functions over `Memory`): out before the call, in
-//! after it. Only the live part of the stack (`[sp, top)`) is copied; the
+//! after it. Only the live part of the BPF stack (`[sp mod 2^36, top)`) is copied; the
 //! other regions are copied whole, so a host call costs O(size of the
 //! writable regions) (a smarter scheme, e.g. sharing the pages with
 //! `Memory`, is future work). Regions end on a page boundary natively, so
@@ -37,7 +41,8 @@
 //! # Calls into the host (`arch.rs`, `dispatch.rs`)
 //!
 //! `rvbpf_native_enter` (assembly) saves the host's callee-saved registers
-//! and sp, switches sp to the VM stack's top and calls the entry function.
+//! and sp, switches sp to the native stack's top and calls the entry
+//! function.
 //! Each helper/kfunc/`callx` literal-pool slot points at a 32-byte stub
 //! that puts its host-call slot number (the emulated engine's numbering)
 //! in t0 and jumps to one routine, which switches back to the host stack
@@ -78,9 +83,7 @@
 //!   `RunError::EngineUnavailable`.
 //! * `Stats::insns_retired`, `loads`, `stores` (emulator counters) stay 0;
 //!   `helper_calls`, `kfunc_calls`, `tail_calls` and `code_bytes` are exact.
-//! * Per-frame stack bounds are the verifier's (as on the emulated engine);
-//!   the sandbox's known limit (the BPF stack shares the native stack with
-//!   saved return addresses, see `rvbpf_jit`'s "Sandboxing") applies.
+//! * Per-frame stack bounds are the verifier's (as on the emulated engine).
 
 mod arch;
 mod budget;
@@ -91,7 +94,7 @@ mod memory;
 
 use super::code::{CodeSpace, JitCache};
 use super::JitConfig;
-use crate::memory::{Access, STACK_BASE, STACK_TOP};
+use crate::memory::{Access, STACK_BASE};
 use crate::vm::{Outcome, ProgId, RunError, Stats, Vm};
 use code::CodeMap;
 use dispatch::RunState;
@@ -120,6 +123,7 @@ pub(crate) fn run(
     }
     let _lock = NATIVE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     memory::reserve_sandbox().map_err(|e| (e, prog))?;
+    memory::reserve_native_stack().map_err(|e| (e, prog))?;
     let space = JitCache::take(vm, cfg);
     let r = run_in(vm, &space, prog, args);
     JitCache::put(vm, cfg, space);
@@ -159,11 +163,11 @@ fn run_in(
         let _handlers = fault::install(code.code_range());
         let _timer = budget::Timer::start(budget::limit(budget));
         // SAFETY: `entry` is the entry function of an image linked into
-        // the RX code mapping; the VM stack region is mapped RW with
-        // STACK_TOP as its end; host calls and faults during the run find
+        // the RX code mapping; the native stack is mapped RW below
+        // NATIVE_STACK_TOP (and its mirror, the VM stack region); host calls and faults during the run find
         // their state through `set_current` and the installed handlers,
         // both alive until this block ends.
-        unsafe { arch::rvbpf_native_enter(entry, args.as_ptr(), STACK_TOP) }
+        unsafe { arch::rvbpf_native_enter(entry, args.as_ptr(), memory::NATIVE_STACK_TOP) }
     };
     let fault = fault::take();
     if !state.memory_is_current {
