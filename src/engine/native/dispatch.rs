@@ -61,16 +61,16 @@ fn with_state<T>(
     // outlives the run (its guard is dropped only after
     // `rvbpf_native_enter` returned), nobody else touches that state during
     // the run, and host calls happen only during the run, on its thread.
-    let Some(state) = (unsafe { ptr.as_mut() }) else {
-        return None;
-    };
+    let state = unsafe { ptr.as_mut() }?;
     // ra points just past the `jalr` of the call: ra - 2 lies inside it.
     let at = state.code.bpf_pc(state.space, ra.wrapping_sub(2));
     let pc = at.map_or(0, |a| a.1);
     let prog = at.map(|a| ProgId(a.0));
     // The BPF stack is the native stack's mirror in the sandbox.
     let stack_low = jit_sp % rvbpf_jit::SANDBOX_SIZE;
-    state.mapped.to_memory(&mut state.machine.mem, stack_low);
+    state
+        .mapped
+        .sync_to_runtime(&mut state.machine.mem, stack_low);
     let r = catch_unwind(AssertUnwindSafe(|| f(state, pc))).unwrap_or_else(|_| {
         Err(RunError::EngineUnavailable(
             "a host function panicked during a native run".into(),
@@ -79,7 +79,7 @@ fn with_state<T>(
     let r = r.and_then(|v| {
         state
             .mapped
-            .from_memory(&state.machine.mem, stack_low)
+            .sync_from_runtime(&state.machine.mem, stack_low)
             .map(|()| v)
     });
     match r {

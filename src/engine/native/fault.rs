@@ -41,7 +41,7 @@ static OLD: OldActions = OldActions(UnsafeCell::new(unsafe { std::mem::zeroed() 
 extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     let uc = ctx.cast::<libc::ucontext_t>();
     // SAFETY: the kernel passes a valid ucontext for SA_SIGINFO handlers.
-    let pc = unsafe { (*uc).uc_mcontext.__gregs[libc::REG_PC] } as u64;
+    let pc: u64 = unsafe { (*uc).uc_mcontext.__gregs[libc::REG_PC] };
     let ours = pc >= CODE_START.load(Ordering::Relaxed) && pc < CODE_END.load(Ordering::Relaxed);
     if ours {
         // SAFETY: `info` is valid for SA_SIGINFO handlers.

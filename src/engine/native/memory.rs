@@ -199,11 +199,11 @@ impl Mapped {
 
     /// Copies the writable regions' bytes back into `mem` (stack: from
     /// `stack_low` up, see [`Mapped::live`]).
-    pub fn to_memory(&self, mem: &mut Memory, stack_low: u64) {
+    pub fn sync_to_runtime(&self, mem: &mut Memory, stack_low: u64) {
         for r in self.regions.iter().filter(|r| r.writable) {
             let data = &mut mem.region_mut(r.id).data;
             if data.len() != r.len {
-                continue; // checked by `from_memory`, which follows every call
+                continue; // checked by `sync_from_runtime`, which follows every call
             }
             let live = Self::live(r, stack_low);
             // SAFETY: the mapping is `r.len` bytes or more, readable, and
@@ -217,7 +217,7 @@ impl Mapped {
 
     /// Copies the writable regions' bytes from `mem` into the mappings
     /// (after host code ran on `mem`).
-    pub fn from_memory(&self, mem: &Memory, stack_low: u64) -> Result<(), RunError> {
+    pub fn sync_from_runtime(&self, mem: &Memory, stack_low: u64) -> Result<(), RunError> {
         if mem.regions().len() < self.regions.last().map_or(0, |r| r.id + 1) {
             return Err(unavailable("a host call removed memory regions"));
         }
@@ -230,7 +230,7 @@ impl Mapped {
                 )));
             }
             let live = Self::live(r, stack_low);
-            // SAFETY: as in `to_memory`; the mapping is writable.
+            // SAFETY: as in `sync_to_runtime`; the mapping is writable.
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     data[live.clone()].as_ptr(),
