@@ -126,13 +126,13 @@ fn conformance_suites_pass_natively_under_qemu() {
 }
 
 /// Test binaries whose engine loops run the native engine under qemu.
-/// Left out: interpreter-only ones (`interp_*`); `jit_engine` (checks the
-/// emulator's own counters and instruction budget, and a fault just past a
-/// region's end, which natively lies in the region's last page);
-/// `runtime_demo` and `scenarios_trampoline` (fentry/fexit, which the
-/// native engine refuses).
-const NATIVE_TEST_BINARIES: [&str; 11] = [
+/// Left out: interpreter-only ones (`interp_*`) and `jit_engine` (checks
+/// the emulator's own counters and instruction budget, and a fault just
+/// past a region's end, which natively lies in the region's last page).
+const NATIVE_TEST_BINARIES: [&str; 13] = [
     "native_engine",
+    "scenarios_trampoline",
+    "runtime_demo",
     "diff_random",
     "runtime_helpers",
     "runtime_maps",

@@ -1,13 +1,14 @@
 //! The code mapping of a native run: every loaded program's image linked
 //! at its real address, one tail-call thunk per program, one host-call
-//! stub per helper/kfunc slot used, and (on the following pages, RW) the
+//! stub per helper/kfunc slot used, the fentry/fexit trampolines
+//! (`attach.rs`), and (on the following pages, RW) the
 //! run counters and the prog-array views. One mapping, so that the thunks
 //! reach the counter pc-relatively; it lies above `2^36` (the sandbox
 //! reservation is made first), out of reach of masked code.
 
 use super::arch::{routine_addr, rvbpf_native_host_call, rvbpf_native_load_packet};
 use crate::engine::code::{thunk_code, CodeSpace, THUNK_SIZE};
-use crate::engine::{DISPATCH_SLOT, KFUNC_SLOT0};
+use crate::engine::{DISPATCH_SLOT, KFUNC_SLOT0, TRACE_CTX_SLOT};
 use crate::maps::{MapId, Maps};
 use crate::memory::{MAPS_BASE, MAP_STRIDE};
 use crate::vm::{RunError, Vm};
@@ -19,6 +20,8 @@ use std::collections::BTreeMap;
 const STUB_SIZE: u64 = 32;
 /// Offset of the successful-tail-call counter in the data pages.
 const TAIL_CALL_COUNTER: u64 = 0;
+/// Offset of the tracer-run counter in the data pages.
+const TRACER_RUN_COUNTER: u64 = 8;
 /// Bytes of counters before the first prog-array view.
 const COUNTERS_SIZE: u64 = 16;
 
@@ -119,9 +122,14 @@ impl CodeMap {
                 }
             }
         }
+        let trampolines_len = super::attach::trampolines_bound(vm);
+        if trampolines_len > 0 {
+            slots.insert(TRACE_CTX_SLOT, 0);
+        }
         let thunks_off = off.next_multiple_of(16);
         let stubs_off = thunks_off + images.len() as u64 * THUNK_SIZE;
-        let code_len = stubs_off + slots.len() as u64 * STUB_SIZE;
+        let trampolines_off = (stubs_off + slots.len() as u64 * STUB_SIZE).next_multiple_of(16);
+        let code_len = trampolines_off + trampolines_len;
         let page = 4096u64.max(
             // SAFETY: sysconf has no preconditions.
             unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64,
@@ -215,6 +223,16 @@ impl CodeMap {
                 mem[e..e + 8].copy_from_slice(&entry.to_le_bytes());
             }
         }
+        if trampolines_len > 0 {
+            let layout = super::attach::Layout {
+                base,
+                image_at: &map.image_at,
+                free: base + trampolines_off..base + code_len,
+                run_counter: base + data_off + TRACER_RUN_COUNTER,
+                ctx_publisher: slots[&TRACE_CTX_SLOT],
+            };
+            super::attach::apply(vm, space, &layout, mem)?;
+        }
         let code_pages = data_off as usize;
         // SAFETY: our own mapping; from here on the code is only executed.
         let rc = unsafe { libc::mprotect(got, code_pages, libc::PROT_READ | libc::PROT_EXEC) };
@@ -257,6 +275,13 @@ impl CodeMap {
     pub fn tail_calls(&self) -> u64 {
         // SAFETY: the counter lies in our RW data pages, 8-aligned.
         unsafe { std::ptr::read_volatile(self.tail_calls_at as *const u64) }
+    }
+
+    /// Tracer runs counted by the trampolines so far.
+    pub fn tracer_runs(&self) -> u64 {
+        let at = self.tail_calls_at - TAIL_CALL_COUNTER + TRACER_RUN_COUNTER;
+        // SAFETY: as in `tail_calls`.
+        unsafe { std::ptr::read_volatile(at as *const u64) }
     }
 
     /// The 4 bytes at code address `addr` (for decoding a faulting

@@ -9,6 +9,7 @@ use super::code::CodeMap;
 use super::memory::Mapped;
 use crate::engine::code::CodeSpace;
 use crate::engine::host::serve;
+use crate::engine::TRACE_CTX_SLOT;
 use crate::helpers::Registry;
 use crate::vm::{Machine, ProgId, RunError, Stats};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -99,6 +100,15 @@ pub(super) extern "C" fn host_call(slot: u64, args: *const [u64; 8], jit_sp: u64
     // SAFETY: the assembly passes a pointer to the 8 argument registers it
     // stored on the host stack just before the call.
     let args = unsafe { *args };
+    if slot == u64::from(TRACE_CTX_SLOT) {
+        // A trampoline publishing a tracer's ctx array (a0 = array on the
+        // native stack, a1 = number of u64s); no memory to sync.
+        return with_state(jit_sp, ra, |s, _| {
+            Ok(s.mapped.publish_trace_ctx(args[0], args[1]))
+        })
+        // SAFETY: as below.
+        .unwrap_or_else(|| unsafe { rvbpf_native_abort() });
+    }
     let r = with_state(jit_sp, ra, |s, pc| {
         let views = &s.code.views;
         serve(

@@ -3,7 +3,11 @@
 //! reaching host memory), and for each run the runtime's regions mapped
 //! at their VM addresses with copies of their bytes.
 
-use crate::memory::{Memory, RegionId, REGION_STACK, STACK_BASE, STACK_SIZE, STACK_TOP};
+use crate::engine::TRACE_CTX_SIZE;
+use crate::memory::{
+    Memory, RegionId, REGION_STACK, REGION_TRACE_CTX, STACK_BASE, STACK_SIZE, STACK_TOP,
+    TRACE_CTX_BASE,
+};
 use crate::vm::RunError;
 use rvbpf_jit::SANDBOX_SIZE;
 use std::sync::OnceLock;
@@ -182,7 +186,62 @@ impl Mapped {
                 writable: r.writable,
             });
         }
+        if mem.region(REGION_TRACE_CTX).data.is_empty() {
+            mapped.map_trace_ctx(page)?;
+        }
         Ok(mapped)
+    }
+
+    /// Maps the read-only page trampolines publish tracers' ctx arrays into
+    /// (`publish_trace_ctx`), at `TRACE_CTX_BASE` like on the other engines.
+    fn map_trace_ctx(&mut self, page: u64) -> Result<(), RunError> {
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED;
+        // SAFETY: inside our reservation, where no Rust object lives.
+        let got = unsafe {
+            libc::mmap(
+                TRACE_CTX_BASE as *mut _,
+                page as usize,
+                libc::PROT_READ,
+                flags,
+                -1,
+                0,
+            )
+        };
+        if got == libc::MAP_FAILED {
+            return Err(unavailable(format!(
+                "mapping the trace ctx: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        self.regions.push(MappedRegion {
+            id: REGION_TRACE_CTX,
+            base: TRACE_CTX_BASE,
+            len: TRACE_CTX_SIZE as usize,
+            map_len: page as usize,
+            writable: false,
+        });
+        Ok(())
+    }
+
+    /// Copies a trampoline's ctx array (`words` u64s at `array`, in its
+    /// frame on the native stack) into the read-only trace-ctx page;
+    /// returns the page's VM address, the ctx the tracer gets.
+    pub fn publish_trace_ctx(&self, array: u64, words: u64) -> u64 {
+        let len = (words.min(TRACE_CTX_SIZE / 8) * 8) as usize;
+        let Some(r) = self.regions.iter().find(|r| r.base == TRACE_CTX_BASE) else {
+            return TRACE_CTX_BASE;
+        };
+        let at = TRACE_CTX_BASE as *mut libc::c_void;
+        // SAFETY: the trace-ctx page is ours (mapped above or from the
+        // runtime's region); `array` is the generated trampoline's frame on
+        // the native stack, `len` <= 48 bytes of it; the page is made
+        // writable only for the copy.
+        unsafe {
+            libc::mprotect(at, r.map_len, libc::PROT_READ | libc::PROT_WRITE);
+            std::ptr::copy_nonoverlapping(array as *const u8, at.cast::<u8>(), len);
+            libc::mprotect(at, r.map_len, libc::PROT_READ);
+        }
+        TRACE_CTX_BASE
     }
 
     /// The byte range of `r` to sync: all of it, except for the stack, of

@@ -82,19 +82,26 @@
 //! are counting thunks (`engine::code::thunk_code`), as on the emulated
 //! engine.
 //!
+//! # Trampolines (`attach.rs`)
+//!
+//! fentry/fexit work as on the emulated engine: per traced function two
+//! trampolines (direct entry through the patch site, bpf2bpf calls through
+//! retargeted call sites) written into the code mapping before it becomes
+//! executable; tracers' ctx arrays are published into a read-only page at
+//! `TRACE_CTX_BASE` through the host-call slot `TRACE_CTX_SLOT`.
+//!
 //! # Not supported natively
 //!
 //! * **No instruction count**: the Vm's budget becomes a limit on the
 //!   run's thread CPU time (`budget.rs`: 200 ms + 50 ns per budgeted
 //!   instruction), so `BudgetExhausted` comes late and at whatever pc the
 //!   timer hit.
-//! * fentry/fexit **attachments**: a run of a Vm with attachments fails with
-//!   `RunError::EngineUnavailable`.
 //! * `Stats::insns_retired`, `loads`, `stores` (emulator counters) stay 0;
 //!   `helper_calls`, `kfunc_calls`, `tail_calls` and `code_bytes` are exact.
 //! * Per-frame stack bounds are the verifier's (as on the emulated engine).
 
 mod arch;
+mod attach;
 mod budget;
 mod code;
 mod dispatch;
@@ -126,10 +133,6 @@ pub(crate) fn run(
         sandbox: Sandbox::Masked,
         ..cfg
     };
-    if vm.progs.iter().any(|p| p.funcs.iter().any(|f| f.traced())) {
-        let why = "the native engine does not run fentry/fexit attachments";
-        return Err((RunError::EngineUnavailable(why.into()), prog));
-    }
     let _lock = NATIVE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     memory::reserve_sandbox().map_err(|e| (e, prog))?;
     memory::reserve_native_stack().map_err(|e| (e, prog))?;
@@ -185,6 +188,7 @@ fn run_in(
     let mut stats = state.stats;
     let error = state.error.take();
     stats.tail_calls = code.tail_calls();
+    stats.tracer_runs = code.tracer_runs();
     stats.code_bytes = code.code_len as u64;
     if let Some((e, at)) = error {
         return Err((e, at.unwrap_or(prog)));
