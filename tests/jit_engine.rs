@@ -9,7 +9,7 @@ use runtime_support::{bss, object, prog, tc};
 use rvbpf::ebpf::object::ProgKind;
 use rvbpf::rv64::Target;
 use rvbpf::{Ctx, Engine, JitConfig, RunError, Vm};
-use rvbpf_jit::{Sandbox, TccScheme};
+use rvbpf_jit::{Sandbox, TccScheme, Tier};
 
 fn jit_engines() -> impl Iterator<Item = Engine> {
     Engine::all()
@@ -21,8 +21,8 @@ fn jit_engines() -> impl Iterator<Item = Engine> {
 #[test]
 fn all_lists_the_interpreter_then_every_target_and_scheme() {
     let all = Engine::all();
-    // 1 interpreter + 4 targets x 3 schemes + 1 masked.
-    assert_eq!(all.len(), 14);
+    // 1 interpreter + 4 targets x 3 schemes + 1 masked + 1 baseline tier.
+    assert_eq!(all.len(), 15);
     assert_eq!(all[0], Engine::Interp);
     let mut names: Vec<&str> = all.iter().map(|e| e.name()).collect();
     for &e in all {
@@ -30,7 +30,7 @@ fn all_lists_the_interpreter_then_every_target_and_scheme() {
     }
     names.sort();
     names.dedup();
-    assert_eq!(names.len(), 14, "names are unique");
+    assert_eq!(names.len(), 15, "names are unique");
     assert_eq!(
         Engine::from_name("jit-rv64g_zba_zbb-stack"),
         Some(Engine::Jit(JitConfig {
@@ -41,6 +41,7 @@ fn all_lists_the_interpreter_then_every_target_and_scheme() {
             },
             tcc: TccScheme::Stack,
             sandbox: Sandbox::None,
+            tier: Tier::Optimizing,
         }))
     );
     // Plain `jit` is the compiler's default configuration: rv64gc, reg.
@@ -50,6 +51,7 @@ fn all_lists_the_interpreter_then_every_target_and_scheme() {
             target: Target::RV64GC,
             tcc: TccScheme::Reg,
             sandbox: Sandbox::None,
+            tier: Tier::Optimizing,
         }))
     );
     // The one masked engine: rv64gc, reg, address masking.
@@ -59,9 +61,62 @@ fn all_lists_the_interpreter_then_every_target_and_scheme() {
             target: Target::RV64GC,
             tcc: TccScheme::Reg,
             sandbox: Sandbox::Masked,
+            tier: Tier::Optimizing,
+        }))
+    );
+    // The baseline tier: rv64gc, reg, no masking.
+    assert_eq!(
+        Engine::from_name("jit-baseline"),
+        Some(Engine::Jit(JitConfig {
+            target: Target::RV64GC,
+            tcc: TccScheme::Reg,
+            sandbox: Sandbox::None,
+            tier: Tier::Baseline,
         }))
     );
     assert_eq!(Engine::from_name("jit-rv64gc-nope"), None);
+}
+
+#[test]
+fn jit_baseline_runs_baseline_code_and_falls_back_for_what_it_lacks() {
+    let baseline = Engine::from_name("jit-baseline").unwrap();
+    let optimizing = Engine::from_name("jit-rv64gc-reg").unwrap();
+    // ALU32: the baseline tier zero-extends after every operation and
+    // never compresses, so its code is larger for the same result,
+    // (0xffff_fff0 + 0x20) mod 2^32 = 0x10, then 0x10 * 3 = 0x30.
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "a",
+            vec![tc(
+                "main",
+                "mov32 %r0, -16\nadd32 %r0, 0x20\nmul32 %r0, 3\nexit",
+            )],
+            vec![],
+        ))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    let b = vm.run(p, &Ctx::zeros(14), baseline).unwrap();
+    let j = vm.run(p, &Ctx::zeros(14), optimizing).unwrap();
+    assert_eq!((b.ret, j.ret), (0x30, 0x30));
+    assert!(
+        b.stats.code_bytes > j.stats.code_bytes,
+        "baseline {} bytes vs optimizing {}",
+        b.stats.code_bytes,
+        j.stats.code_bytes
+    );
+    // `ldabs` is not in the baseline tier: the optimizing JIT compiles it.
+    // The packet is the context; byte 0 = 0xab.
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object("l", vec![tc("main", "ldabsb 0\nexit")], vec![]))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    let mut ctx = vec![0u8; 14];
+    ctx[0] = 0xab;
+    let i = vm.run(p, &Ctx::new(ctx.clone()), Engine::Interp).unwrap();
+    let b = vm.run(p, &Ctx::new(ctx), baseline).unwrap();
+    assert_eq!((i.ret, b.ret), (0xab, 0xab));
 }
 
 #[test]

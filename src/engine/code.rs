@@ -105,7 +105,15 @@ fn compile(vm: &Vm, p: usize, cfg: JitConfig) -> Result<Image, JitError> {
             why: e.to_string(),
         }
     })?;
-    rvbpf_jit::compile(&verified, &cfg.options())
+    let opts = cfg.options();
+    match cfg.tier {
+        // What the baseline tier does not implement, the optimizing one does.
+        rvbpf_jit::Tier::Baseline => match rvbpf_jit::compile_baseline(&verified, &opts) {
+            Err(JitError::Unsupported { .. }) => rvbpf_jit::compile(&verified, &opts),
+            other => other,
+        },
+        rvbpf_jit::Tier::Optimizing => rvbpf_jit::compile(&verified, &opts),
+    }
 }
 
 fn align(v: u64, a: u64) -> u64 {

@@ -128,8 +128,12 @@ pub const PACKET_LOAD_SLOT: u32 = 0x2_0002;
 /// Bytes of the trace-ctx region (5 arguments and a return value).
 pub const TRACE_CTX_SIZE: u64 = 48;
 
-/// One JIT configuration: target ISA, tail-call counter scheme and memory
-/// confinement.
+/// One JIT configuration: target ISA, tail-call counter scheme, memory
+/// confinement and compiler tier. With [`Tier::Baseline`](rvbpf_jit::Tier)
+/// a program the baseline compiler reports `JitError::Unsupported` for
+/// (other tail-call schemes, masking, `ldabs`/`ldind`, ...; see
+/// `rvbpf_jit::compile_baseline`) is compiled by the optimizing JIT
+/// instead, so every program still runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct JitConfig {
     pub target: Target,
@@ -139,6 +143,8 @@ pub struct JitConfig {
     /// any result (every BPF region lies below `2^SANDBOX_BITS`, see
     /// `crate::memory`).
     pub sandbox: Sandbox,
+    /// Which compiler produces the code (the optimizing one by default).
+    pub tier: rvbpf_jit::Tier,
 }
 
 impl Default for JitConfig {
@@ -148,6 +154,7 @@ impl Default for JitConfig {
             target: o.target,
             tcc: o.tcc,
             sandbox: o.sandbox,
+            tier: rvbpf_jit::Tier::Optimizing,
         }
     }
 }

@@ -106,6 +106,7 @@ const fn native(target: rvbpf_rv64::Target, tcc: TccScheme) -> Engine {
         target,
         tcc,
         sandbox: Sandbox::Masked,
+        tier: rvbpf_jit::Tier::Optimizing,
     })
 }
 
@@ -152,11 +153,12 @@ const fn jit(target: rvbpf_rv64::Target, tcc: TccScheme) -> Engine {
         target,
         tcc,
         sandbox: Sandbox::None,
+        tier: rvbpf_jit::Tier::Optimizing,
     })
 }
 
 /// Every engine, in [`Engine::all`] order.
-const ALL_ENGINES: [Engine; 14] = {
+const ALL_ENGINES: [Engine; 15] = {
     use crate::engine::TARGETS as T;
     use TccScheme::{Ptr, Reg, Stack};
     [
@@ -177,12 +179,19 @@ const ALL_ENGINES: [Engine; 14] = {
             target: T[1],
             tcc: Reg,
             sandbox: Sandbox::Masked,
+            tier: rvbpf_jit::Tier::Optimizing,
+        }),
+        Engine::Jit(JitConfig {
+            target: T[1],
+            tcc: Reg,
+            sandbox: Sandbox::None,
+            tier: rvbpf_jit::Tier::Baseline,
         }),
     ]
 };
 
 /// Names of [`ALL_ENGINES`], in the same order.
-const ENGINE_NAMES: [&str; 14] = [
+const ENGINE_NAMES: [&str; 15] = [
     "interp",
     "jit-rv64g-reg",
     "jit-rv64g-stack",
@@ -197,6 +206,7 @@ const ENGINE_NAMES: [&str; 14] = [
     "jit-rv64gc_zba_zbb-stack",
     "jit-rv64gc_zba_zbb-ptr",
     "jit-rv64gc-reg-masked",
+    "jit-baseline",
 ];
 
 impl Engine {
@@ -205,7 +215,9 @@ impl Engine {
     /// rv64g_zba_zbb, rv64gc_zba_zbb) x each tail-call scheme (reg, stack,
     /// ptr), then `jit-rv64gc-reg-masked`: rv64gc, reg, with
     /// [`Sandbox::Masked`] address masking (its results must equal the
-    /// others'); on riscv64 Linux then the native engines
+    /// others'), then `jit-baseline`: rv64gc, reg, compiled by the baseline
+    /// tier (`rvbpf_jit::compile_baseline`, falling back to the optimizing
+    /// JIT for what it does not support); on riscv64 Linux then the native engines
     /// (`native-rv64gc-{reg,stack,ptr}`, `native-rv64g-reg`).
     pub fn all() -> &'static [Engine] {
         #[cfg(all(target_arch = "riscv64", target_os = "linux"))]

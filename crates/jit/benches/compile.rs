@@ -1,4 +1,4 @@
-//! JIT compile time: rvbpf (rv64g, rv64gc) versus the x86-64 JITs of rbpf
+//! JIT compile time: rvbpf (rv64g, rv64gc, the baseline tier) versus the x86-64 JITs of rbpf
 //! and solana-sbpf on the same generated program
 //! (`compile_support/program.rs`: ALU64/ALU32 imm and reg, stack loads and
 //! stores, conditional forward jumps of three distance bands incl. ones
@@ -35,6 +35,8 @@ fn bench(c: &mut Criterion) {
             let mut jit = Rvbpf::new(&workload, target);
             group.bench_function(format!("rvbpf_{target}"), |b| b.iter(|| jit.compile_once()));
         }
+        let mut jit = Rvbpf::baseline(&workload, "rv64gc");
+        group.bench_function("rvbpf_baseline", |b| b.iter(|| jit.compile_once()));
         #[cfg(target_arch = "x86_64")]
         {
             if slots <= SMALL_SLOTS {

@@ -1,7 +1,8 @@
 //! JIT compile time per BPF instruction, one quick run for quoting:
 //! `cargo run --release -p rvbpf-jit --example compile_speed [-- N [SLOTS [ONLY]]]`.
 //! `ONLY` (e.g. `rv64gc` or `sbpf`) keeps the rows whose name contains it,
-//! for `perf record`/`perf stat` of one compiler.
+//! for `perf record`/`perf stat` of one compiler. `rvbpf baseline` is the
+//! fast-compile tier (`compile_baseline`, rv64gc, uncompressed code).
 //!
 //! Each row is the median of N compiles (default 21) of the generated
 //! program in `benches/compile_support/program.rs`, timed with
@@ -78,6 +79,10 @@ fn main() {
                 let mut jit = Rvbpf::new(&workload, target);
                 row(&name, &workload, &mut jit, runs);
             }
+        }
+        if wanted("rvbpf baseline") {
+            let mut jit = Rvbpf::baseline(&workload, "rv64gc");
+            row("rvbpf baseline", &workload, &mut jit, runs);
         }
         #[cfg(target_arch = "x86_64")]
         {

@@ -240,6 +240,7 @@
 //!   already sign-extended is extended again (one compressed instruction).
 #![forbid(unsafe_code)]
 
+mod baseline;
 mod facts;
 mod frame;
 mod image;
@@ -251,6 +252,7 @@ mod regmap;
 mod stream;
 pub mod trampoline;
 
+pub use baseline::{compile_baseline, SHORT_FORWARD as BASELINE_SHORT_FORWARD};
 pub use image::{FunctionEntry, Image, PoolEntry, Reloc, RelocKind};
 pub use regmap::{bpf_reg, HELPER_TAIL_CALL, MAX_TAIL_CALL_CNT};
 
@@ -297,6 +299,19 @@ pub const SANDBOX_BITS: u32 = 36;
 
 /// Bytes of the masked address space (`1 << SANDBOX_BITS`).
 pub const SANDBOX_SIZE: u64 = 1 << SANDBOX_BITS;
+
+/// Which compiler turns a program into an [`Image`]: both give images
+/// with the same conventions, so an engine runs either unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Tier {
+    /// [`compile`]: analyses, compact code, slower to compile.
+    #[default]
+    Optimizing,
+    /// [`compile_baseline`]: one template pass per function, fast to
+    /// compile, larger and slower code; returns [`JitError::Unsupported`]
+    /// for what it does not implement (callers fall back to [`compile`]).
+    Baseline,
+}
 
 /// Compilation options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,6 +6,10 @@
 //! with `Sandbox::Masked`. Cases expecting
 //! an error, needing other helpers or rejected by the verifier are counted
 //! as skipped here (the runtime's own conformance test covers them).
+//!
+//! The baseline tier (`compile_baseline`) runs every case too, on every
+//! target with the `reg` scheme (the only one it implements); cases it
+//! reports `Unsupported` for (legacy packet loads) are counted apart.
 
 mod common;
 
@@ -15,7 +19,7 @@ use rvbpf_ebpf::asm::{assemble_object, object_from_insts};
 use rvbpf_ebpf::data_file::{self, Expect};
 use rvbpf_ebpf::inst::decode_program;
 use rvbpf_ebpf::verifier::{verify, VerifyEnv};
-use rvbpf_jit::{compile, JitOptions, Sandbox};
+use rvbpf_jit::{compile, compile_baseline, JitError, JitOptions, Sandbox, TccScheme};
 use rvbpf_rv64::emu::Memory;
 use std::path::{Path, PathBuf};
 
@@ -77,8 +81,9 @@ fn helper(n: u32, a: [u64; 8], mem: &mut Memory) -> u64 {
     }
 }
 
-/// Runs one suite; returns (passed cases, skipped cases).
-fn run_suite(rel: &str) -> Option<(usize, usize)> {
+/// Runs one suite; returns (passed cases, skipped cases, cases the
+/// baseline tier compiled).
+fn run_suite(rel: &str) -> Option<(usize, usize, usize)> {
     let dir = suite_dir(rel)?;
     let mut files = Vec::new();
     data_files(&dir, &mut files);
@@ -88,7 +93,7 @@ fn run_suite(rel: &str) -> Option<(usize, usize)> {
         kfunc_known: &|_| false,
         entry_args: 2,
     };
-    let (mut passed, mut skipped) = (0, 0);
+    let (mut passed, mut skipped, mut baseline_ran) = (0, 0, 0);
     let mut failures = Vec::new();
     for path in files {
         let case = match data_file::load(&path) {
@@ -134,16 +139,31 @@ fn run_suite(rel: &str) -> Option<(usize, usize)> {
         let variants = TARGETS
             .iter()
             .flat_map(|&t| SCHEMES.iter().map(move |&s| (t, s)))
-            .flat_map(|(t, s)| [Sandbox::None, Sandbox::Masked].map(|sb| (t, s, sb)));
-        for (t, s, sandbox) in variants {
+            .flat_map(|(t, s)| [Sandbox::None, Sandbox::Masked].map(|sb| (t, s, sb, false)))
+            .chain(
+                TARGETS
+                    .iter()
+                    .map(|&t| (t, TccScheme::Reg, Sandbox::None, true)),
+            );
+        for (t, s, sandbox, baseline) in variants {
             let options = JitOptions {
                 sandbox,
                 ..opts(t, s)
             };
-            let image = match compile(&prog, &options) {
-                Ok(i) => i,
+            let tier = if baseline { " baseline" } else { "" };
+            let compiled = if baseline {
+                compile_baseline(&prog, &options)
+            } else {
+                compile(&prog, &options)
+            };
+            let image = match compiled {
+                Err(JitError::Unsupported { .. }) if baseline => continue,
+                Ok(i) => {
+                    baseline_ran += (baseline && t == TARGETS[0]) as usize;
+                    i
+                }
                 Err(e) => {
-                    failures.push(format!("{}: {t} {s:?} {sandbox:?}: {e}", case.name));
+                    failures.push(format!("{}: {t} {s:?} {sandbox:?}{}: {e}", case.name, tier));
                     case_ok = false;
                     continue;
                 }
@@ -165,13 +185,13 @@ fn run_suite(rel: &str) -> Option<(usize, usize)> {
                 Ok(r) if r == expected => {}
                 Ok(r) => {
                     failures.push(format!(
-                        "{}: {t} {s:?} {sandbox:?}: returned {r:#x}, expected {expected:#x}",
-                        case.name
+                        "{}: {t} {s:?} {sandbox:?}{}: returned {r:#x}, expected {expected:#x}",
+                        case.name, tier
                     ));
                     case_ok = false;
                 }
                 Err(e) => {
-                    failures.push(format!("{}: {t} {s:?} {sandbox:?}: {e}", case.name));
+                    failures.push(format!("{}: {t} {s:?} {sandbox:?}{}: {e}", case.name, tier));
                     case_ok = false;
                 }
             }
@@ -186,25 +206,35 @@ fn run_suite(rel: &str) -> Option<(usize, usize)> {
         failures.len(),
         failures.join("\n")
     );
-    Some((passed, skipped))
+    Some((passed, skipped, baseline_ran))
 }
 
 #[test]
 fn bpf_conformance_suite_on_jit() {
-    let Some((passed, skipped)) = run_suite("bpf_conformance_tests/tests") else {
+    let Some((passed, skipped, baseline)) = run_suite("bpf_conformance_tests/tests") else {
         eprintln!("bpf_conformance suite not found: skipping");
         return;
     };
-    eprintln!("bpf_conformance: {passed} passed, {skipped} skipped");
+    eprintln!(
+        "bpf_conformance: {passed} passed, {skipped} skipped, {baseline} on the baseline tier"
+    );
     assert!(passed >= 250, "only {passed} cases ran ({skipped} skipped)");
+    assert!(
+        baseline >= 240,
+        "only {baseline} cases ran on the baseline tier"
+    );
 }
 
 #[test]
 fn ubpf_suite_on_jit() {
-    let Some((passed, skipped)) = run_suite("ubpf_tests/tests") else {
+    let Some((passed, skipped, baseline)) = run_suite("ubpf_tests/tests") else {
         eprintln!("ubpf suite not found: skipping");
         return;
     };
-    eprintln!("ubpf: {passed} passed, {skipped} skipped");
+    eprintln!("ubpf: {passed} passed, {skipped} skipped, {baseline} on the baseline tier");
     assert!(passed >= 40, "only {passed} cases ran ({skipped} skipped)");
+    assert!(
+        baseline >= 30,
+        "only {baseline} cases ran on the baseline tier"
+    );
 }

@@ -97,10 +97,11 @@ pub trait Compiler {
     fn compile_once(&mut self) -> usize;
 }
 
-/// rvbpf's JIT for one target.
+/// rvbpf's JIT for one target (optimizing, or the baseline tier).
 pub struct Rvbpf<'a> {
     prog: &'a VerifiedProgram,
     opts: JitOptions,
+    baseline: bool,
 }
 
 impl<'a> Rvbpf<'a> {
@@ -116,12 +117,24 @@ impl<'a> Rvbpf<'a> {
                 tcc: TccScheme::Reg,
                 ..JitOptions::default()
             },
+            baseline: false,
+        }
+    }
+
+    /// The baseline tier (`compile_baseline`) for `target`.
+    pub fn baseline(workload: &'a Workload, target: &str) -> Rvbpf<'a> {
+        Rvbpf {
+            baseline: true,
+            ..Rvbpf::new(workload, target)
         }
     }
 }
 
 impl Rvbpf<'_> {
     fn image(&self) -> Image {
+        if self.baseline {
+            return rvbpf_jit::compile_baseline(self.prog, &self.opts).expect("rvbpf baseline");
+        }
         compile(self.prog, &self.opts).expect("rvbpf JIT")
     }
 }
