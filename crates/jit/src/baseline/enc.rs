@@ -24,8 +24,9 @@ pub const S6: R = 22;
 pub const T3: R = 28;
 
 /// BPF R0..R10 → register number (the crate's register map, `regmap.rs`;
-/// a unit test checks the two agree).
-pub const BPF: [R; 11] = [15, 10, 11, 12, 13, 14, 9, 18, 19, 20, 21];
+/// a unit test checks the two agree), padded to 16 entries so that an
+/// index masked with 15 needs no bounds check.
+pub const BPF: [R; 16] = [15, 10, 11, 12, 13, 14, 9, 18, 19, 20, 21, 0, 0, 0, 0, 0];
 
 pub const OP: u32 = 0x33;
 pub const OP_32: u32 = 0x3b;

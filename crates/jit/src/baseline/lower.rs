@@ -15,7 +15,7 @@ use rvbpf_ebpf::object::{ArgWidening, MapKind};
 
 #[inline(always)]
 fn reg(r: BpfReg) -> R {
-    BPF[r.index()]
+    BPF[r.index() & 15]
 }
 
 #[inline(always)]
@@ -27,7 +27,11 @@ impl Emitter<'_> {
     /// Lowers the instruction at `pc`.
     pub(super) fn lower(&mut self, pc: usize) -> Result<(), JitError> {
         match self.insts[pc] {
-            Inst::Alu { is64, op, dst, src } => self.alu(is64, op, reg(dst), src),
+            Inst::Alu { is64, op, dst, src } => {
+                if !self.alu_fast(is64, op, reg(dst), src) {
+                    self.alu(is64, op, reg(dst), src)
+                }
+            }
             Inst::Endian { op, dst, bits } => self.endian(op, reg(dst), bits as u32),
             Inst::Lddw { dst, kind } => self.lddw(pc, reg(dst), kind)?,
             Inst::LddwHigh => {}

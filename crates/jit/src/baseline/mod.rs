@@ -45,6 +45,7 @@
 //! ([`JitError::FrameTooLarge`]).
 
 mod enc;
+mod fast;
 mod fixup;
 mod lower;
 

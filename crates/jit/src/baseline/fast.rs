@@ -1,0 +1,154 @@
+//! The hot path: ALU operations with a register or 12-bit immediate
+//! operand (most of any program), encoded from a table instead of nested
+//! matches. On code that mixes instruction kinds at random, each
+//! data-dependent branch per instruction is a likely misprediction, so the
+//! common forms are computed with selects and written as a fixed group of
+//! words of which only the first `n` are kept.
+
+use super::enc::*;
+use super::Emitter;
+use rvbpf_ebpf::inst::{AluOp, Operand};
+
+/// How one (width, operation) encodes.
+#[derive(Clone, Copy)]
+struct AluForm {
+    /// Register form with rd = dst and (except `mov`) rs1 = dst; the
+    /// register fields are ORed in.
+    reg: u32,
+    /// Immediate form (opcode, funct3, and for `arsh` the arithmetic bit).
+    imm: u32,
+    /// Mask applied to the immediate: 0xfff (checked to fit 12 bits), the
+    /// shift amount mask, or 0 when there is no immediate form.
+    imm_mask: u32,
+    /// The immediate is negated (`sub` as `addi`).
+    negate: bool,
+    /// `mov`: the first operand is the source, not dst.
+    mov: bool,
+    /// Not handled here (division, `neg`, `movsx`).
+    slow: bool,
+}
+
+const SLOW: AluForm = AluForm {
+    reg: 0,
+    imm: 0,
+    imm_mask: 0,
+    negate: false,
+    mov: false,
+    slow: true,
+};
+
+/// Number of `AluOp` variants.
+const OPS: usize = 18;
+
+const fn form(is64: bool, op: AluOp) -> AluForm {
+    let (opc, opc_imm) = if is64 {
+        (OP, OP_IMM)
+    } else {
+        (OP_32, OP_IMM_32)
+    };
+    let shift_mask = if is64 { 63 } else { 31 };
+    match op {
+        AluOp::Add => f(r(opc, 0, 0, 0, 0, 0), i(opc_imm, 0, 0, 0, 0), 0xfff),
+        AluOp::Sub => AluForm {
+            negate: true,
+            ..f(r(opc, 0, 0x20, 0, 0, 0), i(opc_imm, 0, 0, 0, 0), 0xfff)
+        },
+        AluOp::Mul => f(r(opc, 0, 1, 0, 0, 0), 0, 0),
+        // No W forms: the low half is right, the zero-extension follows.
+        AluOp::Or => f(r(OP, 6, 0, 0, 0, 0), i(OP_IMM, 6, 0, 0, 0), 0xfff),
+        AluOp::And => f(r(OP, 7, 0, 0, 0, 0), i(OP_IMM, 7, 0, 0, 0), 0xfff),
+        AluOp::Xor => f(r(OP, 4, 0, 0, 0, 0), i(OP_IMM, 4, 0, 0, 0), 0xfff),
+        AluOp::Lsh => f(r(opc, 1, 0, 0, 0, 0), i(opc_imm, 1, 0, 0, 0), shift_mask),
+        AluOp::Rsh => f(r(opc, 5, 0, 0, 0, 0), i(opc_imm, 5, 0, 0, 0), shift_mask),
+        AluOp::Arsh => f(
+            r(opc, 5, 0x20, 0, 0, 0),
+            i(opc_imm, 5, 0, 0, 0x400),
+            shift_mask,
+        ),
+        // mov: `addi rd, rs, 0` / `addi rd, zero, imm`; a 32-bit mov is
+        // zero-extended afterwards like every ALU32 result.
+        AluOp::Mov => AluForm {
+            mov: true,
+            ..f(i(OP_IMM, 0, 0, 0, 0), i(OP_IMM, 0, 0, 0, 0), 0xfff)
+        },
+        _ => SLOW,
+    }
+}
+
+const fn f(reg: u32, imm: u32, imm_mask: u32) -> AluForm {
+    AluForm {
+        reg,
+        imm,
+        imm_mask,
+        negate: false,
+        mov: false,
+        slow: false,
+    }
+}
+
+const fn table(is64: bool) -> [AluForm; OPS] {
+    use AluOp::*;
+    let ops = [
+        Add, Sub, Mul, Div, Sdiv, Or, And, Lsh, Rsh, Neg, Mod, Smod, Xor, Mov, Movsx8, Movsx16,
+        Movsx32, Arsh,
+    ];
+    let mut out = [SLOW; OPS];
+    let mut k = 0;
+    while k < OPS {
+        out[ops[k] as usize] = form(is64, ops[k]);
+        k += 1;
+    }
+    out
+}
+
+/// `[ALU32, ALU64]`.
+static FORMS: [[AluForm; OPS]; 2] = [table(false), table(true)];
+
+impl Emitter<'_> {
+    /// The common ALU forms; `false` when the slow path must lower it.
+    #[inline(always)]
+    pub(super) fn alu_fast(&mut self, is64: bool, op: AluOp, rd: R, src: Operand) -> bool {
+        let f = FORMS[is64 as usize][op as usize];
+        let (is_reg, rs, imm) = match src {
+            Operand::Reg(s) => (true, BPF[s.index() & 15], 0),
+            Operand::Imm(v) => (false, 0, v),
+        };
+        let imm = if f.negate { imm.wrapping_neg() } else { imm };
+        let imm_fits = f.imm_mask != 0 && (f.imm_mask != 0xfff || (-2048..2048).contains(&imm));
+        if f.slow | (!is_reg & !imm_fits) {
+            return false;
+        }
+        let first = if f.mov { rs } else { rd };
+        let word = if is_reg {
+            f.reg | rd << 7 | first << 15 | if f.mov { 0 } else { rs << 20 }
+        } else {
+            let first = if f.mov { ZERO } else { rd };
+            f.imm | rd << 7 | first << 15 | ((imm as u32) & f.imm_mask) << 20
+        };
+        let (z1, z2, n32) = if self.zba {
+            (zext_w(rd, rd), 0, 2)
+        } else {
+            (slli(rd, rd, 32), srli(rd, rd, 32), 3)
+        };
+        let n = if is64 { 1 } else { n32 };
+        let len = self.words.len();
+        self.words.extend_from_slice(&[word, z1, z2]);
+        self.words.truncate(len + n);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_indexed_by_the_op_discriminant() {
+        // AluOp has OPS variants; the last one's discriminant is OPS - 1.
+        assert_eq!(AluOp::Arsh as usize, OPS - 1);
+        assert!(!FORMS[1][AluOp::Add as usize].slow);
+        assert!(FORMS[1][AluOp::Div as usize].slow);
+        assert!(FORMS[0][AluOp::Movsx8 as usize].slow);
+        assert!(FORMS[1][AluOp::Mov as usize].mov);
+    }
+}
