@@ -130,10 +130,7 @@ impl CodeMap {
         let stubs_off = thunks_off + images.len() as u64 * THUNK_SIZE;
         let trampolines_off = (stubs_off + slots.len() as u64 * STUB_SIZE).next_multiple_of(16);
         let code_len = trampolines_off + trampolines_len;
-        let page = 4096u64.max(
-            // SAFETY: sysconf has no preconditions.
-            unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(0) as u64,
-        );
+        let page = super::memory::page_size();
         let data_off = code_len.max(1).next_multiple_of(page);
         let maps = &vm.machine.maps;
         let mut view_offs = Vec::new();

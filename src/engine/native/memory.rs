@@ -20,7 +20,8 @@ fn unavailable(why: impl std::fmt::Display) -> RunError {
     RunError::EngineUnavailable(format!("native engine: {why}"))
 }
 
-fn page_size() -> u64 {
+/// The system's page size (4 KiB if it cannot be asked).
+pub(super) fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if p > 0 {
@@ -277,7 +278,7 @@ impl Mapped {
     /// Copies the writable regions' bytes from `mem` into the mappings
     /// (after host code ran on `mem`).
     pub fn sync_from_runtime(&self, mem: &Memory, stack_low: u64) -> Result<(), RunError> {
-        if mem.regions().len() < self.regions.last().map_or(0, |r| r.id + 1) {
+        if mem.regions().len() < self.regions.iter().map(|r| r.id + 1).max().unwrap_or(0) {
             return Err(unavailable("a host call removed memory regions"));
         }
         for r in self.regions.iter().filter(|r| r.writable) {
