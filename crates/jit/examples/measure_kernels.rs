@@ -11,7 +11,9 @@
 //! * `--breakdown`: where the JIT's instructions go, by class (alu32
 //!   zero-extensions, jmp32 sign-extensions, constant building, two-address
 //!   copies, frame, work) and the hottest BPF instructions of each kernel;
-//! * `--listing NAME`: the JIT listing of kernel NAME (rv64gc).
+//! * `--listing NAME`: the JIT listing of kernel NAME (rv64gc);
+//! * `--baseline`: also the baseline tier's code (`compile_baseline`)
+//!   against the optimizing JIT's: instructions retired and code bytes.
 
 #[path = "../benches/kernels_support/mod.rs"]
 mod kernels_support;
@@ -78,11 +80,60 @@ fn main() {
         println!();
     }
     println!("! = above the {TARGET_RATIO}x target");
+    if args.iter().any(|a| a == "--baseline") {
+        print_baseline(len);
+    }
     if breakdown {
         for (kernel, m) in &measured {
             print_breakdown(kernel, m, len);
         }
     }
+}
+
+/// The baseline tier against the optimizing JIT on every kernel (rv64gc):
+/// RV64 instructions retired and code bytes.
+fn print_baseline(len: usize) {
+    use kernels_support::bpf::compile_tier;
+    use kernels_support::Loaded;
+    use rvbpf_jit::{Sandbox, Tier};
+    println!("\nbaseline tier vs optimizing JIT, rv64gc, {len}-byte input");
+    println!(
+        "{:<10} {:>10} {:>10} {:>6} {:>8} {:>8} {:>6}",
+        "kernel", "opt", "baseline", "ratio", "opt.B", "base.B", "ratio"
+    );
+    let target = "rv64gc".parse().expect("valid target");
+    let (mut sum_opt, mut sum_base, mut bytes_opt, mut bytes_base) = (0u64, 0u64, 0, 0);
+    for kernel in &KERNELS {
+        let input = (kernel.input)(len);
+        let run = |tier| {
+            let image = compile_tier(kernel.name, target, Sandbox::None, tier)
+                .unwrap_or_else(|e| panic!("{} {tier:?}: {e}", kernel.name));
+            let mut loaded = Loaded::new(image.code.clone(), image.entry() as u64, &input)
+                .unwrap_or_else(|e| panic!("{}: {e}", kernel.name));
+            let run = loaded
+                .run()
+                .unwrap_or_else(|e| panic!("{}: {e}", kernel.name));
+            (run, image.text_len)
+        };
+        let (opt, opt_bytes) = run(Tier::Optimizing);
+        let (base, base_bytes) = run(Tier::Baseline);
+        assert_eq!(opt.result, base.result, "{}: tiers disagree", kernel.name);
+        let (o, b) = (opt.counters.instructions, base.counters.instructions);
+        println!(
+            "{:<10} {o:>10} {b:>10} {:>6.2} {opt_bytes:>8} {base_bytes:>8} {:>6.2}",
+            kernel.name,
+            b as f64 / o as f64,
+            base_bytes as f64 / opt_bytes as f64
+        );
+        (sum_opt, sum_base) = (sum_opt + o, sum_base + b);
+        (bytes_opt, bytes_base) = (bytes_opt + opt_bytes, bytes_base + base_bytes);
+    }
+    println!(
+        "{:<10} {sum_opt:>10} {sum_base:>10} {:>6.2} {bytes_opt:>8} {bytes_base:>8} {:>6.2}",
+        "total",
+        sum_base as f64 / sum_opt as f64,
+        bytes_base as f64 / bytes_opt as f64
+    );
 }
 
 /// Re-runs the JIT side traced and prints its instructions by class, what

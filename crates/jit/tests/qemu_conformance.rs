@@ -1,6 +1,7 @@
 //! A third, independent executor: the conformance suites as native RV64
 //! code. Each file's program is verified, JIT-compiled for every target and
-//! tail-call scheme and run by `native/harness.c` (cross-compiled with
+//! tail-call scheme (and by the baseline tier, `reg` scheme, where it
+//! compiles) and run by `native/harness.c` (cross-compiled with
 //! `riscv64-linux-gnu-gcc -static`) under `qemu-riscv64`; the harness
 //! applies the relocations itself (helpers are C functions there) and calls
 //! the entry as `uint64_t entry(void *mem, uint64_t len)`. Every native r0

@@ -3,7 +3,9 @@
 use super::{KernelError, BPF_OBJECT};
 use rvbpf_ebpf::elf::load_elf;
 use rvbpf_ebpf::verifier::{verify, VerifyEnv};
-use rvbpf_jit::{compile as jit_compile, Image, JitOptions, Sandbox, TccScheme};
+use rvbpf_jit::{
+    compile as jit_compile, compile_baseline, Image, JitOptions, Sandbox, TccScheme, Tier,
+};
 use rvbpf_rv64::Target;
 
 /// Compiles the BPF program `kernel` (section `raw/<kernel>`) for `target`.
@@ -15,6 +17,16 @@ pub fn compile(kernel: &str, target: Target) -> Result<Image, KernelError> {
 
 /// [`compile`] with a choice of memory confinement.
 pub fn compile_with(kernel: &str, target: Target, sandbox: Sandbox) -> Result<Image, KernelError> {
+    compile_tier(kernel, target, sandbox, Tier::Optimizing)
+}
+
+/// [`compile_with`] by the given compiler tier.
+pub fn compile_tier(
+    kernel: &str,
+    target: Target,
+    sandbox: Sandbox,
+    tier: Tier,
+) -> Result<Image, KernelError> {
     let obj = load_elf("kernels.bpf.o", BPF_OBJECT)?;
     let index = obj
         .programs
@@ -27,14 +39,15 @@ pub fn compile_with(kernel: &str, target: Target, sandbox: Sandbox) -> Result<Im
         entry_args: 2,
     };
     let verified = verify(&obj, index, &env)?;
-    let image = jit_compile(
-        &verified,
-        &JitOptions {
-            target,
-            tcc: TccScheme::default(),
-            sandbox,
-        },
-    )?;
+    let opts = JitOptions {
+        target,
+        tcc: TccScheme::default(),
+        sandbox,
+    };
+    let image = match tier {
+        Tier::Optimizing => jit_compile(&verified, &opts)?,
+        Tier::Baseline => compile_baseline(&verified, &opts)?,
+    };
     if !image.relocs.is_empty() {
         return Err(KernelError::Relocations(kernel.to_string()));
     }

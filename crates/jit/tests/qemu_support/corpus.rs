@@ -9,7 +9,7 @@ use rvbpf_ebpf::asm::object_from_insts;
 use rvbpf_ebpf::data_file::{self, Expect};
 use rvbpf_ebpf::inst::{CallTarget, Inst};
 use rvbpf_ebpf::verifier::{verify, VerifiedProgram, VerifyEnv};
-use rvbpf_jit::{compile, Image, JitOptions, Sandbox, TccScheme};
+use rvbpf_jit::{compile, compile_baseline, Image, JitError, JitOptions, Sandbox, TccScheme};
 use rvbpf_rv64::Target;
 use std::path::{Path, PathBuf};
 
@@ -35,13 +35,17 @@ pub const SCHEMES: [TccScheme; 3] = [TccScheme::Reg, TccScheme::Stack, TccScheme
 pub struct Variant {
     pub target: Target,
     pub scheme: TccScheme,
+    /// Compiled by the baseline tier (`compile_baseline`).
+    pub baseline: bool,
     pub image: Image,
 }
 
 impl Variant {
-    /// `target/scheme`, e.g. `rv64gc/Reg` (no whitespace).
+    /// `target/scheme`, e.g. `rv64gc/Reg`, with `/baseline` for the
+    /// baseline tier (no whitespace).
     pub fn label(&self) -> String {
-        format!("{}/{:?}", self.target, self.scheme)
+        let tier = if self.baseline { "/baseline" } else { "" };
+        format!("{}/{:?}{tier}", self.target, self.scheme)
     }
 }
 
@@ -96,8 +100,28 @@ pub fn compile_variants_with(
             variants.push(Variant {
                 target,
                 scheme,
+                baseline: false,
                 image,
             });
+        }
+        // The baseline tier (reg scheme, unconfined only); what it does not
+        // implement (`Unsupported`) is left to the optimizing variants.
+        if sandbox == Sandbox::None {
+            let opts = JitOptions {
+                target,
+                tcc: TccScheme::Reg,
+                sandbox,
+            };
+            match compile_baseline(verified, &opts) {
+                Ok(image) => variants.push(Variant {
+                    target,
+                    scheme: TccScheme::Reg,
+                    baseline: true,
+                    image,
+                }),
+                Err(JitError::Unsupported { .. }) => {}
+                Err(e) => return Err(format!("{target} baseline: {e}")),
+            }
         }
     }
     Ok(variants)

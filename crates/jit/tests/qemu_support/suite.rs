@@ -53,15 +53,14 @@ impl fmt::Display for SuiteReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} cases ({} with a result to compare); {} ran natively ({} variants each: {} \
-             targets x {} schemes); {} agree with the interpreter and the file; not run: {} \
+            "{} cases ({} with a result to compare); {} ran natively (per target: {} schemes, \
+             and the baseline tier where it compiles; {} targets); {} agree with the interpreter and the file; not run: {} \
              ({} need helpers the harness lacks); {:.1} s",
             self.files,
             self.with_result(),
             self.ran,
-            corpus::TARGETS.len() * corpus::SCHEMES.len(),
-            corpus::TARGETS.len(),
             corpus::SCHEMES.len(),
+            corpus::TARGETS.len(),
             self.agreed,
             self.not_run.len(),
             self.needing_helpers(),
