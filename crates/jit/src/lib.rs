@@ -36,6 +36,17 @@
 //! encodes what `layout::expand` returns for it; a unit test holds the two
 //! together.
 //!
+//! # Tiers ([`Tier`])
+//!
+//! [`compile`] is the optimizing pipeline above. [`compile_baseline`]
+//! (`src/baseline/`) is a second compiler for when compile time matters
+//! more than code quality: one pass per function writing fixed templates
+//! as raw words, no analyses, no compression, the `reg` scheme only. Its
+//! images follow every convention below (register map, header, frame,
+//! pool, relocations, prog-array view, pc map), so engines run them
+//! unchanged; for what it does not implement it returns
+//! [`JitError::Unsupported`] and callers fall back to [`compile`].
+//!
 //! Compile time (`cargo run --release -p rvbpf-jit --example compile_speed`)
 //! shaped this: the analyses read what the one scan decoded instead of
 //! matching the instructions again (on code that mixes instruction kinds,

@@ -151,4 +151,14 @@ mod tests {
         assert!(FORMS[0][AluOp::Movsx8 as usize].slow);
         assert!(FORMS[1][AluOp::Mov as usize].mov);
     }
+
+    #[test]
+    fn size_discriminants_are_log2_of_the_width() {
+        // lower.rs turns `Size as u32` into the store funct3 and indexes
+        // the load funct3 table with it.
+        use rvbpf_ebpf::inst::Size;
+        for size in [Size::B, Size::H, Size::W, Size::DW] {
+            assert_eq!(1 << (size as u32), size.bytes());
+        }
+    }
 }

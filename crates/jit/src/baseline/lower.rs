@@ -24,9 +24,10 @@ fn fits12(v: i64) -> bool {
 }
 
 impl Emitter<'_> {
-    /// Lowers the instruction at `pc`.
-    pub(super) fn lower(&mut self, pc: usize) -> Result<(), JitError> {
-        match self.insts[pc] {
+    /// Lowers `inst`, the instruction at `pc`.
+    #[inline(always)]
+    pub(super) fn lower(&mut self, pc: usize, inst: &Inst) -> Result<(), JitError> {
+        match *inst {
             Inst::Alu { is64, op, dst, src } => {
                 if !self.alu_fast(is64, op, reg(dst), src) {
                     self.alu(is64, op, reg(dst), src)
@@ -42,15 +43,9 @@ impl Emitter<'_> {
                 src,
                 off,
             } => {
-                let f3 = match (size, signed) {
-                    (Size::B, false) => 4,
-                    (Size::B, true) => 0,
-                    (Size::H, false) => 5,
-                    (Size::H, true) => 1,
-                    (Size::W, false) => 6,
-                    (Size::W, true) => 2,
-                    (Size::DW, _) => 3,
-                };
+                // funct3 by size, unsigned then signed: lbu lb lhu lh lwu lw ld ld.
+                const LOAD_F3: [u32; 8] = [4, 0, 5, 1, 6, 2, 3, 3];
+                let f3 = LOAD_F3[(size as usize & 3) * 2 + signed as usize];
                 let (base, off) = self.address(reg(src), off);
                 self.put(load(f3, reg(dst), base, off));
             }
@@ -69,7 +64,8 @@ impl Emitter<'_> {
                     }
                 };
                 let (base, off) = self.address(reg(dst), off);
-                self.put(store(size_f3(size), base, value, off));
+                // funct3 = log2(bytes): sb sh sw sd.
+                self.put(store(size as u32 & 3, base, value, off));
             }
             Inst::Atomic {
                 size,
@@ -558,14 +554,5 @@ impl Emitter<'_> {
         for at in outs {
             self.words[at as usize] |= b_imm(((out - at) * 4) as i32);
         }
-    }
-}
-
-fn size_f3(size: Size) -> u32 {
-    match size {
-        Size::B => 0,
-        Size::H => 1,
-        Size::W => 2,
-        Size::DW => 3,
     }
 }

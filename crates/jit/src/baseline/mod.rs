@@ -132,7 +132,8 @@ pub(crate) struct Emitter<'a> {
     /// Word index of each function's header.
     func_at: Vec<u32>,
     frame_sizes: Vec<usize>,
-    /// Owner runs in words (converted to bytes at the end).
+    /// Per function, in words: its header, prologue and epilogue (the
+    /// instructions' spans follow from `pc_map` at the end).
     spans: Vec<Span>,
     pool: Vec<PoolEntry>,
     pool_slots: HashMap<PoolEntry, u32>,
@@ -164,7 +165,7 @@ impl<'a> Emitter<'a> {
             pc_map: vec![0; insts.len()],
             func_at: Vec::with_capacity(functions.len()),
             frame_sizes: Vec::with_capacity(functions.len()),
-            spans: Vec::with_capacity(insts.len() + 4 * functions.len()),
+            spans: Vec::with_capacity(3 * functions.len()),
             pool: Vec::new(),
             pool_slots: HashMap::new(),
             local: Vec::new(),
@@ -230,11 +231,10 @@ impl<'a> Emitter<'a> {
         self.frame_sizes.push(self.frame.size as usize);
         loop {
             self.header_and_prologue(i);
-            for pc in f.start..f.end {
-                let start = self.here();
-                self.pc_map[pc] = start;
-                self.lower(pc)?;
-                self.span(Owner::Insn(pc as u32), start);
+            let insts = self.insts;
+            for (pc, inst) in (f.start..).zip(&insts[f.start..f.end]) {
+                self.pc_map[pc] = self.here();
+                self.lower(pc, inst)?;
             }
             let epilogue = self.here();
             self.epilogue();
@@ -288,14 +288,44 @@ impl<'a> Emitter<'a> {
         self.put(RET);
     }
 
-    /// Pool slot of `entry` (one slot per distinct entry).
+    /// Pool slot of `entry`: one slot per distinct relocation; constants
+    /// are not looked up (hashing each cost more than the slots it saves).
     fn pool_slot(&mut self, entry: PoolEntry) -> u32 {
+        if let PoolEntry::Const(_) = entry {
+            self.pool.push(entry);
+            return self.pool.len() as u32 - 1;
+        }
         let next = self.pool.len() as u32;
         let slot = *self.pool_slots.entry(entry).or_insert(next);
         if slot == next {
             self.pool.push(entry);
         }
         slot
+    }
+
+    /// Every owner run in bytes, in code order: per function its header,
+    /// prologue, one span per pc (contiguous: each ends where the next pc's
+    /// code starts), epilogue.
+    fn all_spans(&self) -> Vec<Span> {
+        let bytes = |owner, start: u32, end: u32| Span {
+            owner,
+            start: start * 4,
+            end: end * 4,
+        };
+        let mut out = Vec::with_capacity(self.insts.len() + self.spans.len());
+        for (f, own) in self.functions.iter().zip(self.spans.chunks_exact(3)) {
+            let [header, prologue, epilogue] = [own[0], own[1], own[2]];
+            out.push(bytes(header.owner, header.start, header.end));
+            out.push(bytes(prologue.owner, prologue.start, prologue.end));
+            let starts = &self.pc_map[f.start..f.end];
+            for (k, pair) in starts.windows(2).enumerate() {
+                out.push(bytes(Owner::Insn((f.start + k) as u32), pair[0], pair[1]));
+            }
+            let last = *starts.last().expect("functions are not empty");
+            out.push(bytes(Owner::Insn(f.end as u32 - 1), last, epilogue.start));
+            out.push(bytes(epilogue.owner, epilogue.start, epilogue.end));
+        }
+        out
     }
 
     /// Text, padding, pool; relocations, functions, pc map, spans in bytes.
@@ -335,15 +365,7 @@ impl<'a> Emitter<'a> {
                 frame_size,
             })
             .collect();
-        let spans = self
-            .spans
-            .iter()
-            .map(|s| Span {
-                owner: s.owner,
-                start: s.start * 4,
-                end: s.end * 4,
-            })
-            .collect();
+        let spans = self.all_spans();
         Ok(Image {
             code,
             text_len,
