@@ -105,34 +105,44 @@ const fn table(is64: bool) -> [AluForm; OPS] {
 static FORMS: [[AluForm; OPS]; 2] = [table(false), table(true)];
 
 impl Emitter<'_> {
-    /// The common ALU forms; `false` when the slow path must lower it.
+    /// Every ALU form but division, `neg` and `movsx` (`false`: the slow
+    /// path must lower it). An immediate without a 12-bit form is built in
+    /// t1 (`lui; addiw`) for the register form.
     #[inline(always)]
     pub(super) fn alu_fast(&mut self, is64: bool, op: AluOp, rd: R, src: Operand) -> bool {
         let f = FORMS[is64 as usize][op as usize];
-        let (is_reg, rs, imm) = match src {
-            Operand::Reg(s) => (true, BPF[s.index() & 15], 0),
-            Operand::Imm(v) => (false, 0, v),
-        };
-        let imm = if f.negate { imm.wrapping_neg() } else { imm };
-        let imm_fits = f.imm_mask != 0 && (f.imm_mask != 0xfff || (-2048..2048).contains(&imm));
-        if f.slow | (!is_reg & !imm_fits) {
+        if f.slow {
             return false;
         }
-        let first = if f.mov { rs } else { rd };
-        let word = if is_reg {
-            f.reg | rd << 7 | first << 15 | if f.mov { 0 } else { rs << 20 }
-        } else {
-            let first = if f.mov { ZERO } else { rd };
-            f.imm | rd << 7 | first << 15 | ((imm as u32) & f.imm_mask) << 20
+        let (is_reg, rs, lit) = match src {
+            Operand::Reg(s) => (true, BPF[s.index() & 15], 0),
+            Operand::Imm(v) => (false, T1, v),
         };
+        let imm = if f.negate { lit.wrapping_neg() } else { lit };
+        let imm_fits = f.imm_mask != 0 && (f.imm_mask != 0xfff || (-2048..2048).contains(&imm));
+        let use_imm = !is_reg & imm_fits;
+        let build_t1 = !is_reg & !imm_fits;
+        // Register form (rs = t1 when built), or the immediate form.
+        let first = if f.mov { rs } else { rd };
+        let reg_word = f.reg | rd << 7 | first << 15 | if f.mov { 0 } else { rs << 20 };
+        let imm_first = if f.mov { ZERO } else { rd };
+        let imm_word = f.imm | rd << 7 | imm_first << 15 | ((imm as u32) & f.imm_mask) << 20;
+        let word = if use_imm { imm_word } else { reg_word };
+        let (hi, lo) = hi_lo(lit as i64);
+        let (lui_t1, addiw_t1) = (lui(T1, hi), i(OP_IMM_32, 0, T1, T1, lo));
         let (z1, z2, n32) = if self.zba {
             (zext_w(rd, rd), 0, 2)
         } else {
             (slli(rd, rd, 32), srli(rd, rd, 32), 3)
         };
-        let n = if is64 { 1 } else { n32 };
+        let n = if is64 { 1 } else { n32 } + if build_t1 { 2 } else { 0 };
+        let group = if build_t1 {
+            [lui_t1, addiw_t1, word, z1, z2]
+        } else {
+            [word, z1, z2, 0, 0]
+        };
         let len = self.words.len();
-        self.words.extend_from_slice(&[word, z1, z2]);
+        self.words.extend_from_slice(&group);
         self.words.truncate(len + n);
         true
     }
