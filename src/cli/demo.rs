@@ -107,6 +107,9 @@ pub fn run() -> CliResult {
 
     // Every JIT configuration side by side: same answer, different cost.
     outln!("== every JIT configuration (target x tail-call counter scheme), emulated RV64");
+    if rvbpf::engine::NATIVE_AVAILABLE {
+        outln!("   then run natively (masked; the emulator's counters are 0 there)");
+    }
     outln!(
         "  {:<26} {:>6} {:>11} {:>11} {:>7} {:>7}",
         "engine",

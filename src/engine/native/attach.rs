@@ -48,17 +48,19 @@ pub(super) struct Layout<'a> {
 }
 
 /// Writes the trampolines of `vm`'s attachments into `mem` (the mapping
-/// at `layout.base`) and patches the traced functions to reach them.
+/// at `layout.base`) and patches the traced functions to reach them;
+/// returns the bytes of trampoline code written.
 pub(super) fn apply(
     vm: &Vm,
     space: &CodeSpace,
     layout: &Layout<'_>,
     mem: &mut [u8],
-) -> Result<(), RunError> {
+) -> Result<u64, RunError> {
     let fail = |e: rvbpf_jit::trampoline::TrampolineError| {
         RunError::EngineUnavailable(format!("native trampoline: {e}"))
     };
     let mut next = layout.free.start;
+    let mut written = 0u64;
     let write = |mem: &mut [u8], at: u64, bytes: &[u8]| {
         let o = (at - layout.base) as usize;
         mem[o..o + bytes.len()].copy_from_slice(bytes);
@@ -106,6 +108,7 @@ pub(super) fn apply(
                     )));
                 }
                 write(mem, next, &code);
+                written += code.len() as u64;
                 if direct {
                     write(mem, func_addr, &patch_site(func_addr, next).map_err(fail)?);
                 } else {
@@ -118,5 +121,5 @@ pub(super) fn apply(
             }
         }
     }
-    Ok(())
+    Ok(written)
 }

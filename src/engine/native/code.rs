@@ -29,8 +29,11 @@ const COUNTERS_SIZE: u64 = 16;
 pub(super) struct CodeMap {
     base: u64,
     len: usize,
-    /// Bytes of code (images, thunks, stubs) at `base`.
+    /// Bytes of the code part (images, thunks, stubs, room for trampolines).
     pub code_len: usize,
+    /// Bytes of code actually generated (`Stats::code_bytes`): images,
+    /// thunks, stubs and trampolines.
+    pub code_bytes: u64,
     /// Per program: address of its image (meaningless for failed images).
     image_at: Vec<u64>,
     /// Prog-array views: (map, address of its view).
@@ -161,10 +164,11 @@ impl CodeMap {
             )));
         }
         let base = got as u64;
-        let map = CodeMap {
+        let mut map = CodeMap {
             base,
             len,
             code_len: code_len as usize,
+            code_bytes: trampolines_off,
             image_at: image_at_off.iter().map(|o| base + o).collect(),
             views: view_offs.iter().map(|&(m, o)| (m, base + o)).collect(),
             tail_calls_at: base + data_off + TAIL_CALL_COUNTER,
@@ -228,7 +232,7 @@ impl CodeMap {
                 run_counter: base + data_off + TRACER_RUN_COUNTER,
                 ctx_publisher: slots[&TRACE_CTX_SLOT],
             };
-            super::attach::apply(vm, space, &layout, mem)?;
+            map.code_bytes += super::attach::apply(vm, space, &layout, mem)?;
         }
         let code_pages = data_off as usize;
         // SAFETY: our own mapping; from here on the code is only executed.

@@ -189,7 +189,7 @@ fn run_in(
     let error = state.error.take();
     stats.tail_calls = code.tail_calls();
     stats.tracer_runs = code.tracer_runs();
-    stats.code_bytes = code.code_len as u64;
+    stats.code_bytes = code.code_bytes;
     if let Some((e, at)) = error {
         return Err((e, at.unwrap_or(prog)));
     }
