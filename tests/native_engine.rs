@@ -7,7 +7,8 @@
 
 mod runtime_support;
 
-use runtime_support::{object, tc};
+use runtime_support::{global_section, map, object, tc, try_run};
+use rvbpf::ebpf::object::MapKind;
 use rvbpf::engine::NATIVE_AVAILABLE;
 use rvbpf::{Access, Ctx, Engine, ProgId, RunError, Vm};
 
@@ -162,5 +163,61 @@ fn native_stats_count_helpers_and_code() {
         assert!(o.stats.code_bytes > 0, "{e}");
         // Emulator counters: not available natively.
         assert_eq!((o.stats.insns_retired, o.stats.loads), (0, 0), "{e}");
+    }
+}
+
+#[test]
+fn writes_to_read_only_memory_are_typed_errors_with_their_location() {
+    // A `.rodata` section (read-only global data) of one u64 at map 0's
+    // values, MAPS_BASE = 0x1_0000_0000; lddw takes pcs 0-1, so the store
+    // is pc 2 and hits exactly that address with 8 bytes.
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "ro",
+            vec![tc(
+                "main",
+                "lddw %r1, map_value:0+0\nstdw [%r1], 7\nmov %r0, 0\nexit",
+            )],
+            vec![global_section(".rodata", vec![0; 8], &["c"], true)],
+        ))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    let expected = RunError::ReadOnly {
+        pc: 2,
+        addr: 0x1_0000_0000,
+        size: 8,
+    };
+    for &e in Engine::all() {
+        assert_eq!(vm.run(p, &Ctx::zeros(14), e), Err(expected.clone()), "{e}");
+    }
+}
+
+#[test]
+fn a_failing_helper_ends_the_run_with_the_same_error_on_every_engine() {
+    // bpf_map_lookup_elem (1) with r1 = 0: no map there. The helper fails
+    // on every engine, natively through the abort path; try_run asserts
+    // every engine returns what the interpreter returns.
+    let mut vm = Vm::new();
+    let o = vm
+        .load_object(object(
+            "h",
+            vec![tc(
+                "main",
+                "mov %r1, 0\nmov %r2, %r10\nadd %r2, -8\nstdw [%r10-8], 0\ncall 1\nmov %r0, 3\nexit",
+            )],
+            vec![map("m", MapKind::Array, 4, 8, 1)],
+        ))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    let r = try_run(&mut vm, p, &Ctx::zeros(14));
+    assert!(
+        matches!(r, Err(RunError::Helper { pc: 4, id: 1, .. })),
+        "{r:?}"
+    );
+    // The VM is usable afterwards (the abort left no run state behind).
+    let q = load(&mut vm, "mov %r0, 9\nexit");
+    for &e in Engine::all() {
+        assert_eq!(vm.run(q, &Ctx::zeros(14), e).unwrap().ret, 9, "{e}");
     }
 }
