@@ -63,6 +63,28 @@ fn jumps_farther_than_1_mib_use_auipc_jalr() {
 }
 
 #[test]
+fn long_forward_guesses_and_32_bit_tests_run_on_every_target() {
+    // 200 swaps: the jeq32 is guessed long (b<!cc> +8; jal) and is.
+    let src = format!(
+        "mov %r0, 0\nmov %r1, 7\nlddw %r2, 0x100000005\n\
+         jeq32 %r2, 5, skip\n{}mov %r0, 100\n\
+         skip:\njgt %r2, 0x7fffffff, big\nmov %r0, 50\n\
+         big:\nadd %r0, 1\njslt32 %r2, -1000000, no\nadd %r0, 2\n\
+         no:\nmov %r3, -1\njgt32 %r3, %r2, yes\nmov %r0, 60\n\
+         yes:\njsgt32 %r3, %r2, bad\nadd %r0, 4\nbad:\nexit",
+        swaps(200)
+    );
+    // jeq32: low half of 0x1_0000_0005 is 5, taken (r0 stays 0);
+    // jgt: 0x1_0000_0005 > 0x7fff_ffff, taken; r0 = 1;
+    // jslt32: 5 < -1000000 is false, r0 = 3;
+    // jgt32: 0xffff_ffff > 5 unsigned, taken; jsgt32: -1 > 5 is false,
+    // r0 = 7.
+    for target in ["rv64g", "rv64gc", "rv64gc_zba_zbb"] {
+        assert_eq!(run(&baseline(&src, target)), 7, "{target}");
+    }
+}
+
+#[test]
 fn zbb_swaps_are_short_and_give_the_same_results() {
     // With Zbb a swap is `rev8`: every jump is short; same result.
     let image = baseline(&jumps_over(40), "rv64gc_zba_zbb");

@@ -87,7 +87,9 @@ impl Emitter<'_> {
                 off,
             } => {
                 let target = self.target(pc, off as i64)?;
-                self.cond_jump(pc, is32, cond, reg(dst), src, target);
+                if !self.cond_jump_fast(pc, is32, cond, reg(dst), src, target) {
+                    self.cond_jump(pc, is32, cond, reg(dst), src, target);
+                }
             }
             Inst::Call(CallTarget::Helper(HELPER_TAIL_CALL)) => self.tail_call(),
             Inst::Call(CallTarget::Helper(n)) => {

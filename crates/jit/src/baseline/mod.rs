@@ -47,6 +47,7 @@
 mod enc;
 mod fast;
 mod fixup;
+mod jump;
 mod lower;
 
 use crate::frame::FrameLayout;
