@@ -85,6 +85,20 @@ fn long_forward_guesses_and_32_bit_tests_run_on_every_target() {
 }
 
 #[test]
+fn stores_of_immediates_of_every_size_class() {
+    // stdw of -1000000 (sign-extended: 0xffff_ffff_fff0_bdc0), stb of
+    // 0x7f, sth of 0 over a previous 0xffff; r0 = their sum read back:
+    // 0xffff_ffff_fff0_bdc0 + 0x7f + 0 = 0xffff_ffff_fff0_be3f.
+    let src = "stdw [%r10-8], -1000000\nldxdw %r0, [%r10-8]\n\
+               stb [%r10-9], 0x7f\nldxb %r1, [%r10-9]\nadd %r0, %r1\n\
+               sth [%r10-12], 0xffff\nsth [%r10-12], 0\nldxh %r2, [%r10-12]\n\
+               add %r0, %r2\nexit";
+    for target in ["rv64g", "rv64gc_zba_zbb"] {
+        assert_eq!(run(&baseline(src, target)), 0xffff_ffff_fff0_be3f);
+    }
+}
+
+#[test]
 fn zbb_swaps_are_short_and_give_the_same_results() {
     // With Zbb a swap is `rev8`: every jump is short; same result.
     let image = baseline(&jumps_over(40), "rv64gc_zba_zbb");

@@ -148,6 +148,37 @@ impl Emitter<'_> {
     }
 }
 
+impl Emitter<'_> {
+    /// `*(size *)(base + off) = src` with a 12-bit `off` (funct3 `f3` =
+    /// log2 of the width): a non-zero immediate is built in t1 first.
+    #[inline(always)]
+    pub(super) fn store_fast(&mut self, f3: u32, base: R, off: i32, src: Operand) {
+        let (is_reg, rs, lit) = match src {
+            Operand::Reg(s) => (true, BPF[s.index() & 15], 0),
+            Operand::Imm(v) => (false, T1, v),
+        };
+        let zero = !is_reg & (lit == 0);
+        let value = if zero { ZERO } else { rs };
+        let fits = (-2048..2048).contains(&lit);
+        let (hi, lo) = hi_lo(lit as i64);
+        let mut buf = [0u32; 3];
+        let mut k = 0;
+        buf[k] = if fits {
+            addi(T1, ZERO, lit)
+        } else {
+            lui(T1, hi)
+        };
+        k += (!is_reg & !zero) as usize;
+        buf[k] = i(OP_IMM_32, 0, T1, T1, lo);
+        k += (!is_reg & !fits) as usize;
+        buf[k] = store(f3, base, value, off);
+        k += 1;
+        let len = self.words.len();
+        self.words.extend_from_slice(&buf);
+        self.words.truncate(len + k);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,7 +54,7 @@ impl Emitter<'_> {
                 dst,
                 off,
                 src,
-            } => {
+            } if !fits12(off as i64) => {
                 let value = match src {
                     Operand::Reg(s) => reg(s),
                     Operand::Imm(0) => ZERO,
@@ -67,6 +67,12 @@ impl Emitter<'_> {
                 // funct3 = log2(bytes): sb sh sw sd.
                 self.put(store(size as u32 & 3, base, value, off));
             }
+            Inst::Store {
+                size,
+                dst,
+                off,
+                src,
+            } => self.store_fast(size as u32 & 3, reg(dst), off as i32, src),
             Inst::Atomic {
                 size,
                 op,

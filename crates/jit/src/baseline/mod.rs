@@ -338,10 +338,11 @@ impl<'a> Emitter<'a> {
         let text_words = self.words.len();
         self.resolve_global(text_words)?;
         let pool_base = text_words * 4;
-        let mut code = Vec::with_capacity(pool_base + 8 * self.pool.len());
-        for w in &self.words {
-            code.extend_from_slice(&w.to_le_bytes());
+        let mut code = vec![0u8; pool_base];
+        for (bytes, w) in code.chunks_exact_mut(4).zip(&self.words) {
+            bytes.copy_from_slice(&w.to_le_bytes());
         }
+        code.reserve_exact(8 * self.pool.len());
         let mut relocs = Vec::new();
         for (slot, entry) in self.pool.iter().enumerate() {
             let value = match *entry {
