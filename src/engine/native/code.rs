@@ -109,7 +109,8 @@ impl CodeMap {
     /// (instruction cache flushed), counters and views read-write.
     pub fn build(vm: &Vm, space: &CodeSpace) -> Result<CodeMap, RunError> {
         let images = &space.images;
-        // Layout: images (16-aligned), thunks, stubs; data on the next page.
+        // Layout: images (16-aligned), thunks, stubs, room for trampolines;
+        // data (counters, views) on the next page.
         let mut image_at_off = Vec::with_capacity(images.len());
         let mut off = 0u64;
         let mut slots = BTreeMap::new();

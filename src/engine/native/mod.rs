@@ -95,7 +95,8 @@
 //! * **No instruction count**: the Vm's budget becomes a limit on the
 //!   run's thread CPU time (`budget.rs`: 200 ms + 50 ns per budgeted
 //!   instruction), so `BudgetExhausted` comes late and at whatever pc the
-//!   timer hit.
+//!   timer hit (so two runs of the same looping program may report
+//!   different pcs).
 //! * `Stats::insns_retired`, `loads`, `stores` (emulator counters) stay 0;
 //!   `helper_calls`, `kfunc_calls`, `tail_calls` and `code_bytes` are exact.
 //! * Per-frame stack bounds are the verifier's (as on the emulated engine).
@@ -135,9 +136,9 @@ pub(crate) fn run(
     };
     let _lock = NATIVE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     memory::reserve_sandbox().map_err(|e| (e, prog))?;
-    memory::reserve_native_stack().map_err(|e| (e, prog))?;
+    let stack_top = memory::reserve_native_stack().map_err(|e| (e, prog))?;
     let space = JitCache::take(vm, cfg);
-    let r = run_in(vm, &space, prog, args);
+    let r = run_in(vm, &space, prog, args, stack_top);
     JitCache::put(vm, cfg, space);
     r
 }
@@ -147,6 +148,7 @@ fn run_in(
     space: &CodeSpace,
     prog: ProgId,
     args: [u64; 5],
+    stack_top: u64,
 ) -> Result<Outcome, (RunError, ProgId)> {
     if let Some(Err(e)) = space.images.get(prog.0 as usize) {
         let why = format!("the JIT cannot compile this program: {e}");
@@ -176,10 +178,11 @@ fn run_in(
         let _timer = budget::Timer::start(budget::limit(budget));
         // SAFETY: `entry` is the entry function of an image linked into
         // the RX code mapping; the native stack is mapped RW below
-        // NATIVE_STACK_TOP (and its mirror, the VM stack region); host calls and faults during the run find
-        // their state through `set_current` and the installed handlers,
-        // both alive until this block ends.
-        unsafe { arch::rvbpf_native_enter(entry, args.as_ptr(), memory::NATIVE_STACK_TOP) }
+        // `stack_top` (its mirror, the VM stack region, too); host calls
+        // and faults during the run find their state through
+        // `set_current` and the installed handlers, both alive until this
+        // block ends.
+        unsafe { arch::rvbpf_native_enter(entry, args.as_ptr(), stack_top) }
     };
     let fault = fault::take();
     if !state.memory_is_current {
