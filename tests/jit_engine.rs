@@ -275,3 +275,38 @@ fn alu32_results_stay_zero_extended_through_le64_and_cmpxchg() {
         }
     }
 }
+
+#[test]
+fn bpf_code_cannot_forge_a_prog_array_view() {
+    // A tail call jumps to `view.entry[index]`. The emulated engine keeps
+    // the views in a read-only region at JIT_DATA_BASE + VIEWS_OFFSET
+    // (0x6000_1000; the first view's entry 0 is 8 bytes in), so a store
+    // there faults on the JIT as it does on the interpreter (nothing is
+    // mapped there in the VM), and the tail call still finds the empty slot
+    // and falls through: r0 = 1 on every engine if the store were ignored,
+    // an error at pc 2 if it faults.
+    let mut vm = Vm::new();
+    let asm = "lddw %r6, 0x60001008\n\
+               stdw [%r6], 0x1000\n\
+               lddw %r2, map:0\n\
+               mov %r3, 0\n\
+               call 12\n\
+               mov %r0, 1\n\
+               exit";
+    let o = vm
+        .load_object(object(
+            "forge",
+            vec![tc("main", asm)],
+            vec![runtime_support::prog_array("jmp", 1)],
+        ))
+        .unwrap();
+    let p = vm.program(o, "main").unwrap();
+    for &e in Engine::all() {
+        match vm.run(p, &Ctx::zeros(14), e) {
+            Err(RunError::OutOfBounds { pc, addr, .. } | RunError::ReadOnly { pc, addr, .. }) => {
+                assert_eq!((pc, addr), (2, 0x6000_1008), "{e}")
+            }
+            other => panic!("{e}: the forged view store must fault, got {other:?}"),
+        }
+    }
+}

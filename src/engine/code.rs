@@ -18,8 +18,11 @@ use std::collections::HashMap;
 pub(crate) const TAIL_CALL_COUNTER: u64 = 0;
 /// Offset of the tracer-run counter in the data region.
 pub(crate) const TRACER_RUN_COUNTER: u64 = 8;
-/// Bytes of counters before the first prog-array view.
-const COUNTERS_SIZE: u64 = 16;
+/// Bytes of the counters region at `JIT_DATA_BASE`.
+pub(crate) const COUNTERS_SIZE: u64 = 16;
+/// Offset from `JIT_DATA_BASE` of the read-only region holding the
+/// prog-array views (a page after the counters).
+pub(crate) const VIEWS_OFFSET: u64 = 0x1000;
 /// Bytes of one tail-call thunk (12 bytes of padding + 6 instructions).
 pub(crate) const THUNK_SIZE: u64 = TAIL_CALL_ENTRY_OFFSET as u64 + 6 * 4;
 
@@ -47,8 +50,8 @@ pub(crate) struct CodeSpace {
     pub patches: Vec<(usize, Vec<u8>)>,
     /// Prog-array views: (map, address of its view).
     pub views: Vec<(MapId, u64)>,
-    /// Size of the data region (counters + views).
-    pub data_size: u64,
+    /// Size of the views region (at `JIT_DATA_BASE + VIEWS_OFFSET`).
+    pub views_size: u64,
 }
 
 impl CodeSpace {
@@ -122,17 +125,17 @@ fn align(v: u64, a: u64) -> u64 {
 
 /// Lays the images out, links them and emits the thunks.
 fn link(vm: &mut Vm, images: Vec<Result<Image, JitError>>) -> CodeSpace {
-    // Data region: counters, then a view per prog array.
+    // Views region: a view per prog array (the counters have their own).
     let maps: &Maps = &vm.machine.maps;
     let mut views = Vec::new();
-    let mut at = COUNTERS_SIZE;
+    let mut at = VIEWS_OFFSET;
     for id in 0..maps.len() as u32 {
         if let Ok(h) = maps.prog_array(MapId(id)) {
             views.push((MapId(id), JIT_DATA_BASE + at));
             at += 8 + 8 * h.max_entries() as u64;
         }
     }
-    let data_size = at;
+    let views_size = at - VIEWS_OFFSET;
     // Code: images, then thunks.
     let mut image_at = Vec::with_capacity(images.len());
     let mut off = 0u64;
@@ -188,7 +191,7 @@ fn link(vm: &mut Vm, images: Vec<Result<Image, JitError>>) -> CodeSpace {
         patches: Vec::new(),
         code,
         views,
-        data_size,
+        views_size,
     }
 }
 

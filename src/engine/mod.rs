@@ -10,7 +10,9 @@
 //!                           `Vec<u8>` storage lent to the emulator for the
 //!                           run (zero-copy) and taken back afterwards
 //!  JIT_DATA_BASE            RW: run counters (successful tail calls, tracer
-//!                           runs), then one prog-array view per prog array
+//!                           runs)
+//!   + VIEWS_OFFSET          R: one prog-array view per prog array (BPF code
+//!                           must not forge a tail call's jump target)
 //!  HOST_CALL_BASE           host-call slots: helper n = slot n, kfunc k =
 //!                           slot KFUNC_SLOT0 + k, `callx` dispatcher
 //!  CODE_BASE                X: every loaded program's image (16-aligned),

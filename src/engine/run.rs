@@ -1,6 +1,8 @@
 //! One run on the emulated JIT engine.
 
-use super::code::{CodeSpace, JitCache, TAIL_CALL_COUNTER, TRACER_RUN_COUNTER};
+use super::code::{
+    CodeSpace, JitCache, COUNTERS_SIZE, TAIL_CALL_COUNTER, TRACER_RUN_COUNTER, VIEWS_OFFSET,
+};
 use super::host::{serve, Lent};
 use super::{
     JitConfig, CODE_BASE, HOST_CALL_BASE, JIT_DATA_BASE, PACKET_LOAD_SLOT, TRACE_CTX_SIZE,
@@ -51,7 +53,7 @@ fn run_in(
             return Err((RunError::EngineUnavailable(why), prog));
         }
     };
-    let data = data_region(vm, space);
+    let views = views_region(vm, space);
     // JIT frames are not the interpreter's: helpers may touch the whole stack.
     vm.machine.mem.set_stack_floor(crate::memory::STACK_BASE);
     let mut emu = EmuMemory::new();
@@ -64,9 +66,24 @@ fn run_in(
             std::mem::take(&mut space.code),
         )
         .map_err(unavailable)?;
-    let data_id = emu
-        .add_region("jit-data", JIT_DATA_BASE, Perms::RW, data)
+    // Counters RW (the thunks and trampolines increment them), views
+    // read-only: BPF code that forged a view could pick a tail call's jump
+    // target. (The host fills the views before lending them.)
+    let counters_id = emu
+        .add_region(
+            "jit-counters",
+            JIT_DATA_BASE,
+            Perms::RW,
+            vec![0; COUNTERS_SIZE as usize],
+        )
         .map_err(unavailable)?;
+    let views_id = match views.is_empty() {
+        true => None,
+        false => Some(
+            emu.add_region("jit-views", JIT_DATA_BASE + VIEWS_OFFSET, Perms::R, views)
+                .map_err(unavailable)?,
+        ),
+    };
     emu.add_zeroed_region("jit-trace-ctx", TRACE_CTX_BASE, TRACE_CTX_SIZE, Perms::R)
         .map_err(unavailable)?;
     let lent = match Lent::map_all(&mut vm.machine.mem, &mut emu) {
@@ -107,7 +124,10 @@ fn run_in(
     let counter = |off| emu.read_u64(JIT_DATA_BASE + off).unwrap_or(0);
     stats.tail_calls = counter(TAIL_CALL_COUNTER);
     stats.tracer_runs = counter(TRACER_RUN_COUNTER);
-    drop(emu.take_data(data_id));
+    drop(emu.take_data(counters_id));
+    if let Some(id) = views_id {
+        drop(emu.take_data(id));
+    }
     space.code = emu.take_data(code_region);
     let c = hart.counters();
     stats.insns_retired = c.instructions;
@@ -143,15 +163,15 @@ fn publish_trace_ctx(array: u64, words: u64, m: &mut EmuMemory) -> Result<u64, S
     Ok(TRACE_CTX_BASE)
 }
 
-/// The data region: zeroed counters, then every prog-array view filled
-/// from the runtime's prog arrays (entries are tail-call thunks).
-fn data_region(vm: &Vm, space: &CodeSpace) -> Vec<u8> {
-    let mut data = vec![0u8; space.data_size as usize];
+/// The views region: every prog-array view filled from the runtime's prog
+/// arrays (entries are tail-call thunks).
+fn views_region(vm: &Vm, space: &CodeSpace) -> Vec<u8> {
+    let mut data = vec![0u8; space.views_size as usize];
     for &(map, addr) in &space.views {
         let Ok(h) = vm.machine.maps.prog_array(map) else {
             continue;
         };
-        let at = (addr - JIT_DATA_BASE) as usize;
+        let at = (addr - JIT_DATA_BASE - VIEWS_OFFSET) as usize;
         data[at..at + 4].copy_from_slice(&h.max_entries().to_le_bytes());
         for slot in 0..h.max_entries() {
             let entry = h
