@@ -2,13 +2,14 @@
 //! first `====` line; `# maps: array prog_array`, `# kfuncs: a b` comments
 //! configure the object, and each `# kfunc-args: sign32 zero8 ...` line gives
 //! the next kfunc a prototype) and, after each `==== <target> tcc=<scheme>
-//! [sandbox=masked]` line, the expected annotated listing. `BLESS=1 cargo test -p rvbpf-jit --test
+//! [sandbox=masked] [tier=baseline]` line, the expected annotated listing
+//! (`tier=baseline`: compiled by `compile_baseline`). `BLESS=1 cargo test -p rvbpf-jit --test
 //! golden` rewrites the listings; review the diff like code.
 
 mod common;
 
 use rvbpf_ebpf::object::{ArgWidening, KfuncProto, MapKind};
-use rvbpf_jit::{compile, Sandbox, TccScheme};
+use rvbpf_jit::{compile, compile_baseline, Sandbox, TccScheme};
 use std::path::Path;
 
 fn scheme(s: &str) -> TccScheme {
@@ -25,6 +26,15 @@ fn sandbox(s: Option<&str>) -> Sandbox {
         None | Some("sandbox=none") => Sandbox::None,
         Some("sandbox=masked") => Sandbox::Masked,
         Some(other) => panic!("unknown sandbox `{other}`"),
+    }
+}
+
+/// Is the optional `tier=` word `tier=baseline`?
+fn baseline_tier(s: Option<&str>) -> bool {
+    match s {
+        None | Some("tier=optimizing") => false,
+        Some("tier=baseline") => true,
+        Some(other) => panic!("unknown tier `{other}`"),
     }
 }
 
@@ -77,12 +87,18 @@ fn check_file(path: &Path, bless: bool) -> Option<String> {
         let mut words = header.split_whitespace();
         let target = words.next().expect("target");
         let tcc = scheme(words.next().unwrap_or("tcc=reg"));
+        let rest: Vec<&str> = words.collect();
+        let word = |prefix: &str| rest.iter().copied().find(|w| w.starts_with(prefix));
         let opts = rvbpf_jit::JitOptions {
-            sandbox: sandbox(words.next()),
+            sandbox: sandbox(word("sandbox=")),
             ..common::opts(target, tcc)
         };
-        let image =
-            compile(&prog, &opts).unwrap_or_else(|e| panic!("{}: {header}: {e}", path.display()));
+        let compiled = if baseline_tier(word("tier=")) {
+            compile_baseline(&prog, &opts)
+        } else {
+            compile(&prog, &opts)
+        };
+        let image = compiled.unwrap_or_else(|e| panic!("{}: {header}: {e}", path.display()));
         let actual = image.listing();
         if actual.trim_end() != expected.trim_end() && mismatch.is_none() {
             mismatch = Some(format!(

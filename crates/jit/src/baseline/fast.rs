@@ -106,8 +106,8 @@ static FORMS: [[AluForm; OPS]; 2] = [table(false), table(true)];
 
 impl Emitter<'_> {
     /// Every ALU form but division, `neg` and `movsx` (`false`: the slow
-    /// path must lower it). An immediate without a 12-bit form is built in
-    /// t1 (`lui; addiw`) for the register form.
+    /// path must lower it). An immediate the operation has no 12-bit form
+    /// for is built in t1 (`li`, or `lui; addiw`) for the register form.
     #[inline(always)]
     pub(super) fn alu_fast(&mut self, is64: bool, op: AluOp, rd: R, src: Operand) -> bool {
         let f = FORMS[is64 as usize][op as usize];
@@ -129,17 +129,27 @@ impl Emitter<'_> {
         let imm_word = f.imm | rd << 7 | imm_first << 15 | ((imm as u32) & f.imm_mask) << 20;
         let word = if use_imm { imm_word } else { reg_word };
         let (hi, lo) = hi_lo(lit as i64);
+        let small = (-2048..2048).contains(&lit);
         let (lui_t1, addiw_t1) = (lui(T1, hi), i(OP_IMM_32, 0, T1, T1, lo));
         let (z1, z2, n32) = if self.zba {
             (zext_w(rd, rd), 0, 2)
         } else {
             (slli(rd, rd, 32), srli(rd, rd, 32), 3)
         };
-        let n = if is64 { 1 } else { n32 } + if build_t1 { 2 } else { 0 };
-        let group = if build_t1 {
-            [lui_t1, addiw_t1, word, z1, z2]
+        let t1_words = if !build_t1 {
+            0
+        } else if small {
+            1
         } else {
+            2
+        };
+        let n = if is64 { 1 } else { n32 } + t1_words;
+        let group = if !build_t1 {
             [word, z1, z2, 0, 0]
+        } else if small {
+            [addi(T1, ZERO, lit), word, z1, z2, 0]
+        } else {
+            [lui_t1, addiw_t1, word, z1, z2]
         };
         let len = self.words.len();
         self.words.extend_from_slice(&group);
