@@ -122,6 +122,11 @@ fn conformance_suites_pass_natively_under_qemu() {
         "native-rv64gc-stack",
         "native-rv64gc-ptr",
         "native-rv64g-reg",
+        // qemu's default CPU has Zba and Zbb.
+        "native-rv64gc_zba_zbb-reg",
+        "native-rv64gc_zba_zbb-stack",
+        "native-rv64gc_zba_zbb-ptr",
+        "native-rv64g_zba_zbb-reg",
         "jit",
     ] {
         assert_eq!(conformance_counts(&rvbpf, engine), expected, "{engine}");

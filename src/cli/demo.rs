@@ -111,7 +111,7 @@ pub fn run() -> CliResult {
         outln!("   then run natively (masked; the emulator's counters are 0 there)");
     }
     outln!(
-        "  {:<26} {:>6} {:>11} {:>11} {:>7} {:>7}",
+        "  {:<28} {:>6} {:>11} {:>11} {:>7} {:>7}",
         "engine",
         "return",
         "code bytes",
@@ -129,7 +129,7 @@ pub fn run() -> CliResult {
         let agrees = Some(out.ret) == reference;
         all_agree &= agrees;
         outln!(
-            "  {:<26} {:>6} {:>11} {:>11} {:>7} {:>7}{}",
+            "  {:<28} {:>6} {:>11} {:>11} {:>7} {:>7}{}",
             engine.name(),
             out.ret,
             s.code_bytes,

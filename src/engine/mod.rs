@@ -87,6 +87,13 @@ pub(crate) mod run;
 /// riscv64 Linux only.
 pub const NATIVE_AVAILABLE: bool = cfg!(all(target_arch = "riscv64", target_os = "linux"));
 
+/// Whether this CPU runs code compiled for `target` natively: always for
+/// rv64g/rv64gc, for Zba/Zbb when a one-time probe finds them.
+#[cfg(all(target_arch = "riscv64", target_os = "linux"))]
+pub(crate) fn native_supports(target: Target) -> bool {
+    native::cpu_supports(target)
+}
+
 /// Runs `prog` on the native engine (the JIT'd code called directly; see
 /// `engine/native/mod.rs`). On other hosts: `RunError::EngineUnavailable`.
 pub(crate) fn native_run(

@@ -111,9 +111,10 @@ const fn native(target: rvbpf_rv64::Target, tcc: TccScheme) -> Engine {
 }
 
 /// The native engines [`Engine::all`] lists on riscv64 Linux: rv64gc with
-/// every tail-call scheme, and rv64g (every RV64GC CPU runs both; Zba/Zbb
-/// code is left out, the host may lack them).
-const NATIVE_ENGINES: [Engine; 4] = {
+/// every tail-call scheme and rv64g (every RV64GC CPU runs both), then the
+/// same with Zba/Zbb, listed only when the CPU runs them (probed once, see
+/// `engine::native_supports`).
+const NATIVE_ENGINES: [Engine; 8] = {
     use crate::engine::TARGETS as T;
     use TccScheme::{Ptr, Reg, Stack};
     [
@@ -121,32 +122,38 @@ const NATIVE_ENGINES: [Engine; 4] = {
         native(T[1], Stack),
         native(T[1], Ptr),
         native(T[0], Reg),
+        native(T[3], Reg),
+        native(T[3], Stack),
+        native(T[3], Ptr),
+        native(T[2], Reg),
     ]
 };
 
 /// Names of [`NATIVE_ENGINES`], in the same order.
-const NATIVE_NAMES: [&str; 4] = [
+const NATIVE_NAMES: [&str; 8] = [
     "native-rv64gc-reg",
     "native-rv64gc-stack",
     "native-rv64gc-ptr",
     "native-rv64g-reg",
+    "native-rv64gc_zba_zbb-reg",
+    "native-rv64gc_zba_zbb-stack",
+    "native-rv64gc_zba_zbb-ptr",
+    "native-rv64g_zba_zbb-reg",
 ];
 
-/// [`ALL_ENGINES`] then [`NATIVE_ENGINES`]: every engine on riscv64 Linux.
+/// [`ALL_ENGINES`] then the [`NATIVE_ENGINES`] this CPU runs: every engine
+/// on riscv64 Linux.
 #[cfg(all(target_arch = "riscv64", target_os = "linux"))]
-static HOST_ENGINES: [Engine; ALL_ENGINES.len() + NATIVE_ENGINES.len()] = {
-    let mut out = [Engine::Interp; ALL_ENGINES.len() + NATIVE_ENGINES.len()];
-    let mut i = 0;
-    while i < out.len() {
-        out[i] = if i < ALL_ENGINES.len() {
-            ALL_ENGINES[i]
-        } else {
-            NATIVE_ENGINES[i - ALL_ENGINES.len()]
-        };
-        i += 1;
-    }
-    out
-};
+fn host_engines() -> &'static [Engine] {
+    static HOST_ENGINES: std::sync::OnceLock<Vec<Engine>> = std::sync::OnceLock::new();
+    HOST_ENGINES.get_or_init(|| {
+        let native = NATIVE_ENGINES.iter().copied().filter(|e| match e {
+            Engine::Native(cfg) => crate::engine::native_supports(cfg.target),
+            _ => false,
+        });
+        ALL_ENGINES.iter().copied().chain(native).collect()
+    })
+}
 
 const fn jit(target: rvbpf_rv64::Target, tcc: TccScheme) -> Engine {
     Engine::Jit(JitConfig {
@@ -217,11 +224,12 @@ impl Engine {
     /// [`Sandbox::Masked`] address masking (its results must equal the
     /// others'), then `jit-baseline`: rv64gc, reg, compiled by the baseline
     /// tier (`rvbpf_jit::compile_baseline`, falling back to the optimizing
-    /// JIT for what it does not support); on riscv64 Linux then the native engines
-    /// (`native-rv64gc-{reg,stack,ptr}`, `native-rv64g-reg`).
+    /// JIT for what it does not support); on riscv64 Linux then the native
+    /// engines (`native-rv64gc-{reg,stack,ptr}`, `native-rv64g-reg`, and
+    /// the same with `_zba_zbb` when the CPU has Zba and Zbb).
     pub fn all() -> &'static [Engine] {
         #[cfg(all(target_arch = "riscv64", target_os = "linux"))]
-        return &HOST_ENGINES;
+        return host_engines();
         #[cfg(not(all(target_arch = "riscv64", target_os = "linux")))]
         &ALL_ENGINES
     }

@@ -90,6 +90,13 @@
 //! executable; tracers' ctx arrays are published into a read-only page at
 //! `TRACE_CTX_BASE` through the host-call slot `TRACE_CTX_SLOT`.
 //!
+//! # Engines (`cpu.rs`)
+//!
+//! `Engine::all()` lists rv64gc with every tail-call scheme and rv64g, and
+//! the same with Zba/Zbb when a one-time probe finds them (one Zba and one
+//! Zbb instruction run through this engine's entry; SIGILL means no). Code
+//! for an extension the CPU lacks ends a run with `EngineUnavailable`.
+//!
 //! # Not supported natively
 //!
 //! * **No instruction count**: the Vm's budget becomes a limit on the
@@ -105,6 +112,7 @@ mod arch;
 mod attach;
 mod budget;
 mod code;
+mod cpu;
 mod dispatch;
 mod fault;
 mod memory;
@@ -119,7 +127,10 @@ use memory::Mapped;
 use rvbpf_jit::Sandbox;
 use std::sync::Mutex;
 
-/// Serialises native runs: their regions live at fixed process addresses.
+pub(crate) use cpu::supports as cpu_supports;
+
+/// Serialises native runs (and CPU probes): their regions live at fixed
+/// process addresses, the fault handlers' state is process-wide.
 static NATIVE_LOCK: Mutex<()> = Mutex::new(());
 
 /// Runs `prog` compiled with `cfg` (always masked) natively with a0..a4 =
