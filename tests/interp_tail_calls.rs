@@ -331,3 +331,46 @@ fn bpf2bpf_4_budget_spent_in_nested_subprograms() {
     assert_eq!(out.ret, 162);
     assert_eq!(count(&vm, o, "count"), 31);
 }
+
+#[test]
+fn a_helper_call_in_a_tail_called_program_keeps_the_count_for_the_caller() {
+    // entry calls subprog_tail, which tail-calls `leaf` (#1). leaf calls a
+    // helper (get_prandom_u32) and returns to entry in subprog_tail's place.
+    // entry then tail-calls `spin` (#2), which counts itself and tail-calls
+    // itself (#3..#33) until the budget is spent: spin runs 32 times and
+    // returns its count. A JIT that lets the helper call clobber the count
+    // on its way back to entry (a real C helper may overwrite a6; the
+    // emulator's host calls do too) gives spin a wrong budget.
+    let sub = "subprog_tail:\nlddw %r2, map:0\nmov %r3, 0\ncall 12\nmov %r0, 5\nexit";
+    let entry = tc(
+        "entry",
+        &format!(
+            "mov %r6, %r1\ncall local subprog_tail\n{}mov %r0, 99\nexit\n{sub}",
+            tail_call(0, 1)
+        ),
+    );
+    let leaf = tc("leaf", "call 7\nmov %r0, 0\nexit");
+    let spin = tc(
+        "spin",
+        &format!(
+            "mov %r6, %r1\n{}{}lddw %r7, map_value:1+0\nldxdw %r0, [%r7]\nexit",
+            inc(1, 0),
+            tail_call(0, 1)
+        ),
+    );
+    let mut vm = Vm::new();
+    let o = load(
+        &mut vm,
+        vec![leaf, spin, entry],
+        vec![prog_array("jmp_table", 2), bss(".bss", &["count"])],
+    );
+    let table = vm.map(o, "jmp_table").unwrap();
+    vm.prog_array_set(table, 0, vm.program(o, "leaf").unwrap())
+        .unwrap();
+    vm.prog_array_set(table, 1, vm.program(o, "spin").unwrap())
+        .unwrap();
+    let entry = vm.program(o, "entry").unwrap();
+    let out = run(&mut vm, entry, &Ctx::zeros(64));
+    assert_eq!(out.ret, 32);
+    assert_eq!(out.stats.tail_calls, 33);
+}

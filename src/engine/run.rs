@@ -113,6 +113,7 @@ fn run_in(
             load_packet(h, &mut machine.mem, pc)
         } else {
             serve(slot, h.args(), pc, &sp.views, registry, machine, &mut stats).map(|v| {
+                clobber_caller_saved(h);
                 h.set_return_value(v);
             })
         };
@@ -138,6 +139,34 @@ fn run_in(
         Ok(ret) => Ok(Outcome { ret, stats }),
         Err(Stop::Run(e, at)) => Err((e, at.unwrap_or(prog))),
         Err(Stop::Emu(e)) => Err(emu_error(e, space, &vm.machine.mem, prog)),
+    }
+}
+
+/// What a real C helper may do to the registers the psABI does not
+/// preserve (t0..t6, a1..a7; a0 carries the result): overwrite them. The
+/// emulator's host calls would otherwise keep every register, hiding JIT
+/// code that relies on, say, the tail-call count in a6 surviving a helper
+/// call — which fails natively (the native engine's dispatcher is real C-ABI
+/// code). Each register gets a distinct recognisable value.
+fn clobber_caller_saved(h: &mut Hart) {
+    let caller_saved = [
+        Reg::T0,
+        Reg::T1,
+        Reg::T2,
+        Reg::T3,
+        Reg::T4,
+        Reg::T5,
+        Reg::T6,
+        Reg::A1,
+        Reg::A2,
+        Reg::A3,
+        Reg::A4,
+        Reg::A5,
+        Reg::A6,
+        Reg::A7,
+    ];
+    for (i, r) in caller_saved.into_iter().enumerate() {
+        h.set_reg(r, 0xdead_c0de_0000_0000 | i as u64);
     }
 }
 

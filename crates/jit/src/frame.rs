@@ -32,6 +32,10 @@ pub struct TccPlan {
     pub home: Option<i32>,
     /// `ptr`: initialise the counter when entered with a6 = 0.
     pub init_fresh: bool,
+    /// `reg`, an entry function that calls out but cannot tail call: the
+    /// count lives in s6 from the prologue to the epilogue (copied back to
+    /// a6 there), so no call inside needs parking.
+    pub resident: bool,
 }
 
 /// The frame of one function.
@@ -67,7 +71,17 @@ impl FrameLayout {
     ) -> Result<FrameLayout, JitError> {
         let used = f.regs_read | f.regs_written;
         let sets_r10 = used & (1 << 10) != 0 || f.stack_depth > 0;
-        let needed = f.tail_call_reachable;
+        // The count matters where the function or a callee may tail call,
+        // and also in an entry function that calls out under `reg`/`stack`:
+        // any program can be the target of a tail call made in another
+        // program's subprogram, and then it returns in that subprogram's
+        // place, handing the count back in a6 to the subprogram's caller.
+        // A helper (C code) may clobber a6 on the way, so the count must be
+        // parked (`reg`) or kept in the frame's slot (`stack`). `ptr` keeps
+        // the count in memory and re-derives a6 from s6 after calls.
+        let returns_count = index == 0 && calls_out && scheme != TccScheme::Ptr;
+        let needed = f.tail_call_reachable || returns_count;
+        let resident = returns_count && !f.tail_call_reachable && scheme == TccScheme::Reg;
         let uses_saved_reg = needed && calls_out && scheme != TccScheme::Stack;
         let mut regs = Vec::new();
         if calls_out {
@@ -120,6 +134,7 @@ impl FrameLayout {
                 slot,
                 home,
                 init_fresh: has_home && program_has_tail_calls,
+                resident,
             },
         })
     }
@@ -161,7 +176,7 @@ impl FrameLayout {
             out.push(Item::Fixed(Inst::addi(TCC, Reg::SP, imm(home))));
             out.push(Item::Bind(skip));
         }
-        if self.tcc.scheme == TccScheme::Ptr && self.tcc.uses_saved_reg {
+        if (self.tcc.scheme == TccScheme::Ptr && self.tcc.uses_saved_reg) || self.tcc.resident {
             out.push(Item::Fixed(Inst::mv(TCC_SAVED, TCC)));
         }
         out
@@ -181,12 +196,15 @@ impl FrameLayout {
         out
     }
 
-    /// The normal epilogue: hand the count back (stack scheme), restore,
-    /// return R0 in a5 and a0.
+    /// The normal epilogue: hand the count back (stack scheme, resident
+    /// `reg` count), restore, return R0 in a5 and a0.
     pub fn epilogue(&self) -> Vec<Item> {
         let mut out = Vec::new();
         if let Some(slot) = self.tcc.slot {
             out.push(Item::Fixed(load64(TCC, Reg::SP, slot)));
+        }
+        if self.tcc.resident {
+            out.push(Item::Fixed(Inst::mv(TCC, TCC_SAVED)));
         }
         out.extend(self.restore());
         out.push(Item::Fixed(Inst::mv(Reg::A0, Reg::A5)));

@@ -112,17 +112,15 @@ global_asm!(
     "j .Lrvbpf_native_restore",
     // Host call, entered by a stub with t0 = host-call slot and the C
     // arguments in a0..a7, ra = return address into JIT code. Runs the
-    // dispatcher on the host stack; returns its a0 like a C function, but
-    // also preserves a6 (the tail-call count/pointer) as the emulated
-    // engine's host calls do: JIT'd `reg`/`stack` code that may be
-    // tail-called from a subprogram relies on it (see `native/mod.rs`).
+    // dispatcher on the host stack and returns its a0 like a C function,
+    // caller-saved registers (a6 included) clobbered as C code may: the JIT
+    // parks what it needs across the call.
     ".globl rvbpf_native_host_call",
     ".hidden rvbpf_native_host_call",
     "rvbpf_native_host_call:",
     "addi sp, sp, -32",
     "sd ra, 0(sp)",
     "sd s0, 8(sp)",
-    "sd a6, 16(sp)",
     "mv s0, sp",
     "lla t1, {jmpbuf}",
     "ld sp, 8(t1)",
@@ -143,7 +141,6 @@ global_asm!(
     "mv sp, s0",
     "ld ra, 0(sp)",
     "ld s0, 8(sp)",
-    "ld a6, 16(sp)",
     "addi sp, sp, 32",
     "ret",
     // Legacy packet load (rvbpf_jit::RelocKind::LoadPacket): offset in t0,

@@ -58,11 +58,13 @@
 //! unwinds through JIT frames (the Rust frames it skips hold nothing to
 //! drop).
 //!
-//! Host calls also preserve a6, as the emulator's do: JIT'd `reg`/`stack`
-//! code does not park the tail-call count across a helper call in a
-//! program that may be tail-called from a subprogram, whose caller needs
-//! the count back (found by `tests/diff_random.rs` under qemu; a JIT fix
-//! would make this unnecessary).
+//! Host calls follow the C ABI: caller-saved registers, a6 (the tail-call
+//! count) included, may come back changed. (An earlier version preserved
+//! a6 and hid a JIT bug that `tests/diff_random.rs` found under qemu: an
+//! entry function did not park the count across a helper call although a
+//! tail call from another program's subprogram may have entered it. The
+//! JIT now parks it, and the emulated engine clobbers caller-saved
+//! registers on host calls so the emulator catches such bugs too.)
 //!
 //! # Faults (`fault.rs`)
 //!

@@ -471,7 +471,7 @@ impl Emitter<'_> {
     /// register): `auipc t1; ld t1; jalr ra; mv a5, a0`, the tail-call
     /// count parked in s6 when this function needs it.
     fn host_call(&mut self, pc: usize, kind: RelocKind, sixth: Option<R>) {
-        let park = self.frame.tcc.needed;
+        let park = self.frame.tcc.needed && !self.frame.tcc.resident;
         if park {
             self.put(mv(S6, A6));
         }
@@ -523,7 +523,9 @@ impl Emitter<'_> {
                 pc,
                 why: format!("call target {to} is not a function"),
             })?;
-        let park = self.frame.tcc.needed && !self.functions[callee].tail_call_reachable;
+        let park = self.frame.tcc.needed
+            && !self.frame.tcc.resident
+            && !self.functions[callee].tail_call_reachable;
         if park {
             self.put(mv(S6, A6));
         }

@@ -200,6 +200,7 @@ impl<'a> Emitter<'a> {
                     slot: None,
                     home: None,
                     init_fresh: false,
+                    resident: false,
                 },
             },
             force: Vec::new(),
@@ -282,6 +283,9 @@ impl<'a> Emitter<'a> {
         if self.frame.sets_r10 {
             self.put(addi(S5, SP, self.frame.bpf_stack));
         }
+        if self.frame.tcc.resident {
+            self.put(mv(S6, A6));
+        }
         self.span(Owner::Prologue(i as u32), start);
     }
 
@@ -297,6 +301,9 @@ impl<'a> Emitter<'a> {
     }
 
     fn epilogue(&mut self) {
+        if self.frame.tcc.resident {
+            self.put(mv(A6, S6));
+        }
         self.restore();
         // R0 in a0 too: the runtime, helpers running callbacks and
         // trampolines call functions natively.

@@ -89,7 +89,7 @@ fn widen_kfunc_args(cx: &mut Cx, kfunc: u32) {
 /// Does this function keep the `reg`-scheme count alive across a call that
 /// may clobber a6?
 fn park_count(cx: &Cx) -> bool {
-    cx.scheme() == Scheme::Reg && cx.frame.tcc.needed
+    cx.scheme() == Scheme::Reg && cx.frame.tcc.needed && !cx.frame.tcc.resident
 }
 
 /// `callx reg`: the helper number goes to the dispatcher as the sixth C
@@ -134,8 +134,9 @@ fn bpf2bpf(cx: &mut Cx, callee: usize) {
     let (mut before, mut after) = (Vec::new(), Vec::new());
     if tcc.needed {
         match tcc.scheme {
-            // A callee that cannot tail call may still clobber a6.
-            Scheme::Reg if !reachable => {
+            // A callee that cannot tail call may still clobber a6 (by a
+            // helper call, its own or a callee's); a leaf never touches it.
+            Scheme::Reg if !reachable && !tcc.resident && cx.facts().calls_out(callee) => {
                 before.push(Inst::mv(TCC_SAVED, TCC));
                 after.push(Inst::mv(TCC, TCC_SAVED));
             }
