@@ -119,6 +119,43 @@ fn compile(vm: &Vm, p: usize, cfg: JitConfig) -> Result<Image, JitError> {
     }
 }
 
+/// Where each prog array's view goes when the views are laid out one after
+/// another from address `first` (layout: rvbpf_jit's "Prog-array view":
+/// `u32 max_entries`, `u32` reserved, `u64 entry[max_entries]`). Returns
+/// (map, view address) per prog array, and the end address.
+pub(crate) fn layout_views(maps: &Maps, first: u64) -> (Vec<(MapId, u64)>, u64) {
+    let mut views = Vec::new();
+    let mut at = first;
+    for id in 0..maps.len() as u32 {
+        if let Ok(h) = maps.prog_array(MapId(id)) {
+            views.push((MapId(id), at));
+            at += 8 + 8 * h.max_entries() as u64;
+        }
+    }
+    (views, at)
+}
+
+/// Fills the view of prog array `map` into `out` (which starts at the
+/// view): its size, then per slot the address a tail call through it
+/// jumps to, `entry(program)`, or 0 for an empty slot or a program
+/// `entry` gives no address for (one the JIT could not compile).
+pub(crate) fn fill_view(
+    out: &mut [u8],
+    maps: &Maps,
+    map: MapId,
+    entry: impl Fn(usize) -> Option<u64>,
+) {
+    let Ok(h) = maps.prog_array(map) else {
+        return;
+    };
+    out[..4].copy_from_slice(&h.max_entries().to_le_bytes());
+    for slot in 0..h.max_entries() {
+        let target = h.get(slot).and_then(|p| entry(p as usize)).unwrap_or(0);
+        let e = 8 + 8 * slot as usize;
+        out[e..e + 8].copy_from_slice(&target.to_le_bytes());
+    }
+}
+
 fn align(v: u64, a: u64) -> u64 {
     v.next_multiple_of(a)
 }
@@ -126,16 +163,9 @@ fn align(v: u64, a: u64) -> u64 {
 /// Lays the images out, links them and emits the thunks.
 fn link(vm: &mut Vm, images: Vec<Result<Image, JitError>>) -> CodeSpace {
     // Views region: a view per prog array (the counters have their own).
-    let maps: &Maps = &vm.machine.maps;
-    let mut views = Vec::new();
-    let mut at = VIEWS_OFFSET;
-    for id in 0..maps.len() as u32 {
-        if let Ok(h) = maps.prog_array(MapId(id)) {
-            views.push((MapId(id), JIT_DATA_BASE + at));
-            at += 8 + 8 * h.max_entries() as u64;
-        }
-    }
-    let views_size = at - VIEWS_OFFSET;
+    let views_base = JIT_DATA_BASE + VIEWS_OFFSET;
+    let (views, views_end) = layout_views(&vm.machine.maps, views_base);
+    let views_size = views_end - views_base;
     // Code: images, then thunks.
     let mut image_at = Vec::with_capacity(images.len());
     let mut off = 0u64;

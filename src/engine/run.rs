@@ -1,7 +1,8 @@
 //! One run on the emulated JIT engine.
 
 use super::code::{
-    CodeSpace, JitCache, COUNTERS_SIZE, TAIL_CALL_COUNTER, TRACER_RUN_COUNTER, VIEWS_OFFSET,
+    fill_view, CodeSpace, JitCache, COUNTERS_SIZE, TAIL_CALL_COUNTER, TRACER_RUN_COUNTER,
+    VIEWS_OFFSET,
 };
 use super::host::{serve, Lent};
 use super::{
@@ -196,20 +197,13 @@ fn publish_trace_ctx(array: u64, words: u64, m: &mut EmuMemory) -> Result<u64, S
 /// arrays (entries are tail-call thunks).
 fn views_region(vm: &Vm, space: &CodeSpace) -> Vec<u8> {
     let mut data = vec![0u8; space.views_size as usize];
+    let compiled = |p: usize| {
+        let ok = space.images.get(p).is_some_and(|i| i.is_ok());
+        ok.then(|| space.thunk_at[p])
+    };
     for &(map, addr) in &space.views {
-        let Ok(h) = vm.machine.maps.prog_array(map) else {
-            continue;
-        };
         let at = (addr - JIT_DATA_BASE - VIEWS_OFFSET) as usize;
-        data[at..at + 4].copy_from_slice(&h.max_entries().to_le_bytes());
-        for slot in 0..h.max_entries() {
-            let entry = h
-                .get(slot)
-                .filter(|&p| space.images.get(p as usize).is_some_and(|i| i.is_ok()))
-                .map_or(0, |p| space.thunk_at[p as usize]);
-            let e = at + 8 + 8 * slot as usize;
-            data[e..e + 8].copy_from_slice(&entry.to_le_bytes());
-        }
+        fill_view(&mut data[at..], &vm.machine.maps, map, compiled);
     }
     data
 }

@@ -7,7 +7,12 @@
 //! reservation is made first), out of reach of masked code.
 
 use super::arch::{routine_addr, rvbpf_native_host_call, rvbpf_native_load_packet};
-use crate::engine::code::{thunk_code, CodeSpace, THUNK_SIZE};
+// The data pages start with the emulated engine's counters (same offsets),
+// then the views.
+use crate::engine::code::{
+    fill_view, layout_views, thunk_code, CodeSpace, COUNTERS_SIZE, TAIL_CALL_COUNTER, THUNK_SIZE,
+    TRACER_RUN_COUNTER,
+};
 use crate::engine::{DISPATCH_SLOT, KFUNC_SLOT0, TRACE_CTX_SLOT};
 use crate::maps::{MapId, Maps};
 use crate::memory::{MAPS_BASE, MAP_STRIDE};
@@ -18,12 +23,6 @@ use std::collections::BTreeMap;
 
 /// Bytes of one host-call stub: 4 instructions, the routine's address, the slot.
 const STUB_SIZE: u64 = 32;
-/// Offset of the successful-tail-call counter in the data pages.
-const TAIL_CALL_COUNTER: u64 = 0;
-/// Offset of the tracer-run counter in the data pages.
-const TRACER_RUN_COUNTER: u64 = 8;
-/// Bytes of counters before the first prog-array view.
-const COUNTERS_SIZE: u64 = 16;
 
 /// The linked code and data of one native run; unmapped when dropped.
 pub(super) struct CodeMap {
@@ -137,15 +136,8 @@ impl CodeMap {
         let page = super::memory::page_size();
         let data_off = code_len.max(1).next_multiple_of(page);
         let maps = &vm.machine.maps;
-        let mut view_offs = Vec::new();
-        let mut data_len = COUNTERS_SIZE;
-        for id in 0..maps.len() as u32 {
-            if let Ok(h) = maps.prog_array(MapId(id)) {
-                view_offs.push((MapId(id), data_off + data_len));
-                data_len += 8 + 8 * h.max_entries() as u64;
-            }
-        }
-        let len = (data_off + data_len).next_multiple_of(page) as usize;
+        let (view_offs, data_end) = layout_views(maps, data_off + COUNTERS_SIZE);
+        let len = data_end.next_multiple_of(page) as usize;
         // SAFETY: a fresh private anonymous mapping at an address of the
         // kernel's choosing touches no existing object.
         let got = unsafe {
@@ -212,18 +204,12 @@ impl CodeMap {
             mem[o..o + thunk.len()].copy_from_slice(&thunk);
         }
         // Prog-array views (layout: rvbpf_jit's "Prog-array view").
+        let compiled = |p: usize| {
+            let ok = images.get(p).is_some_and(|i| i.is_ok());
+            ok.then(|| base + thunks_off + p as u64 * THUNK_SIZE)
+        };
         for &(m, off) in &view_offs {
-            let Ok(h) = maps.prog_array(m) else { continue };
-            let at = off as usize;
-            mem[at..at + 4].copy_from_slice(&h.max_entries().to_le_bytes());
-            for slot in 0..h.max_entries() {
-                let entry = h
-                    .get(slot)
-                    .filter(|&p| images.get(p as usize).is_some_and(|i| i.is_ok()))
-                    .map_or(0, |p| base + thunks_off + p as u64 * THUNK_SIZE);
-                let e = at + 8 + 8 * slot as usize;
-                mem[e..e + 8].copy_from_slice(&entry.to_le_bytes());
-            }
+            fill_view(&mut mem[off as usize..], maps, m, compiled);
         }
         if trampolines_len > 0 {
             let layout = super::attach::Layout {
