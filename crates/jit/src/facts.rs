@@ -25,7 +25,7 @@ pub struct ProgramFacts<'a> {
     pub calls_host: Vec<bool>,
     /// Per kfunc (index of `CallTarget::Kfunc`): how its argument registers
     /// are widened before the call (psABI); empty without a BTF prototype.
-    pub kfunc_args: Vec<Vec<ArgWidening>>,
+    pub kfunc_args: Vec<&'a [ArgWidening]>,
 }
 
 impl<'a> ProgramFacts<'a> {
@@ -51,7 +51,7 @@ impl<'a> ProgramFacts<'a> {
             map_kinds: prog.maps().iter().map(|m| m.kind).collect(),
             calls_host,
             kfunc_args: (0..prog.kfuncs().len())
-                .map(|k| prog.kfunc_proto(k).map_or(Vec::new(), |p| p.args.clone()))
+                .map(|k| prog.kfunc_proto(k).map_or(&[][..], |p| &p.args[..]))
                 .collect(),
         }
     }

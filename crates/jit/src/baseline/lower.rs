@@ -11,7 +11,7 @@ use crate::{JitError, TAIL_CALL_ENTRY_OFFSET};
 use rvbpf_ebpf::inst::{
     AluOp, AtomicOp, CallTarget, Cond, EndianOp, Inst, LddwKind, Operand, Reg as BpfReg, Size,
 };
-use rvbpf_ebpf::object::{ArgWidening, MapKind};
+use rvbpf_ebpf::object::MapKind;
 
 #[inline(always)]
 fn reg(r: BpfReg) -> R {
@@ -486,28 +486,17 @@ impl Emitter<'_> {
         }
     }
 
-    /// Widens kfunc `k`'s arguments as its prototype and the psABI require
-    /// (see `lower/call.rs`).
+    /// Widens kfunc `k`'s arguments as its prototype and the psABI require,
+    /// with the optimizing tier's sequences (`lower::call::widening_insts`;
+    /// kfunc calls are rare, so the typed encoder is fine here).
     fn widen_kfunc_args(&mut self, k: usize) {
         let Some(proto) = self.prog.kfunc_proto(k) else {
             return;
         };
-        for (n, w) in proto.args.iter().take(5).enumerate() {
-            let a = BPF[1 + n];
-            match w {
-                ArgWidening::Unchanged => {}
-                ArgWidening::Sign32 => self.put(sext_w(a, a)),
-                ArgWidening::Zero8 => self.put(i(OP_IMM, 7, a, a, 0xff)),
-                ArgWidening::Sign8 | ArgWidening::Sign16 | ArgWidening::Zero16 => {
-                    let drop = if *w == ArgWidening::Sign8 { 56 } else { 48 };
-                    self.put(slli(a, a, drop));
-                    let back = if *w == ArgWidening::Zero16 {
-                        srli
-                    } else {
-                        srai
-                    };
-                    self.put(back(a, a, drop));
-                }
+        for (n, &w) in proto.args.iter().take(5).enumerate() {
+            let a = rvbpf_rv64::Reg::new(BPF[1 + n] as u8).expect("a0..a4");
+            for inst in crate::lower::widening_insts(a, w, self.zbb) {
+                self.put(rvbpf_rv64::encode(&inst));
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::regmap::{HELPER_TAIL_CALL, T0, T1, T2, TCC, TCC_SAVED};
 use crate::{JitError, TccScheme, TAIL_CALL_ENTRY_OFFSET};
 use rvbpf_ebpf::inst::{CallTarget, Reg as BpfReg};
 use rvbpf_ebpf::object::ArgWidening;
-use rvbpf_rv64::{AluImmOp, AluOp, BranchOp, Imm12, Inst, LoadOp, Reg, ShiftOp, UnaryOp};
+use rvbpf_rv64::{AluImmOp, AluOp, BranchOp, Imm12, Inst, LoadOp, Reg, Shamt, ShiftOp, UnaryOp};
 
 type Scheme = TccScheme;
 
@@ -44,45 +44,56 @@ pub fn lower_call(cx: &mut Cx, target: CallTarget) -> Result<(), JitError> {
 /// R1..R5 are clobbered by the call anyway, so rewriting them is invisible
 /// to the program.
 fn widen_kfunc_args(cx: &mut Cx, kfunc: u32) {
-    let args = cx
-        .facts()
-        .kfunc_args
-        .get(kfunc as usize)
-        .cloned()
-        .unwrap_or_default();
-    for (i, widening) in args.iter().take(5).enumerate() {
+    let args = cx.facts().kfunc_args.get(kfunc as usize).copied();
+    for (i, &widening) in args.unwrap_or_default().iter().take(5).enumerate() {
         let r = bpf_reg(BpfReg::new(1 + i as u8).expect("r1..r5"));
-        let (bits, signed) = match widening {
-            ArgWidening::Unchanged => continue,
-            ArgWidening::Sign32 => {
-                cx.sext32(r, r);
-                continue;
-            }
-            ArgWidening::Zero8 => {
-                cx.push(Inst::AluImm {
-                    op: AluImmOp::Andi,
-                    rd: r,
-                    rs1: r,
-                    imm: Imm12::new(0xff).expect("fits"),
-                });
-                continue;
-            }
-            ArgWidening::Sign8 => (8, true),
-            ArgWidening::Sign16 => (16, true),
-            ArgWidening::Zero16 => (16, false),
-        };
-        if cx.zbb() {
-            let op = match (bits, signed) {
-                (8, _) => UnaryOp::SextB,
-                (_, true) => UnaryOp::SextH,
-                _ => UnaryOp::ZextH,
-            };
-            cx.push(Inst::Unary { op, rd: r, rs1: r });
-        } else {
-            let back = if signed { ShiftOp::Srai } else { ShiftOp::Srli };
-            cx.shift(ShiftOp::Slli, r, r, 64 - bits);
-            cx.shift(back, r, r, 64 - bits);
+        for inst in widening_insts(r, widening, cx.zbb()) {
+            cx.push(inst);
         }
+    }
+}
+
+/// The instructions (none, one or two) that widen register `r` in place as
+/// `widening` says; both compiler tiers emit these.
+pub(crate) fn widening_insts(r: Reg, widening: ArgWidening, zbb: bool) -> Vec<Inst> {
+    let shifts = |bits: u32, back: ShiftOp| {
+        let shamt = Shamt::new(64 - bits).expect("48 or 56");
+        vec![
+            Inst::Shift {
+                op: ShiftOp::Slli,
+                rd: r,
+                rs1: r,
+                shamt,
+            },
+            Inst::Shift {
+                op: back,
+                rd: r,
+                rs1: r,
+                shamt,
+            },
+        ]
+    };
+    let unary = |op| vec![Inst::Unary { op, rd: r, rs1: r }];
+    match widening {
+        ArgWidening::Unchanged => vec![],
+        ArgWidening::Sign32 => vec![Inst::AluImm {
+            op: AluImmOp::Addiw,
+            rd: r,
+            rs1: r,
+            imm: Imm12::ZERO,
+        }],
+        ArgWidening::Zero8 => vec![Inst::AluImm {
+            op: AluImmOp::Andi,
+            rd: r,
+            rs1: r,
+            imm: Imm12::new(0xff).expect("fits"),
+        }],
+        ArgWidening::Sign8 if zbb => unary(UnaryOp::SextB),
+        ArgWidening::Sign16 if zbb => unary(UnaryOp::SextH),
+        ArgWidening::Zero16 if zbb => unary(UnaryOp::ZextH),
+        ArgWidening::Sign8 => shifts(8, ShiftOp::Srai),
+        ArgWidening::Sign16 => shifts(16, ShiftOp::Srai),
+        ArgWidening::Zero16 => shifts(16, ShiftOp::Srli),
     }
 }
 

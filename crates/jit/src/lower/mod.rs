@@ -24,6 +24,8 @@ mod packet;
 mod shadd;
 mod thread;
 
+pub(crate) use call::widening_insts;
+
 use crate::facts::ProgramFacts;
 use crate::frame::FrameLayout;
 use crate::image::{PoolEntry, RelocKind};
@@ -119,8 +121,10 @@ pub(crate) struct Cx<'p, 'a> {
     pub branch_to: Option<Label>,
 }
 
-impl Cx<'_, '_> {
-    pub fn facts(&self) -> &ProgramFacts<'_> {
+impl<'a> Cx<'_, 'a> {
+    /// The program's facts, borrowed for as long as the program (not just
+    /// this context), so a caller may keep a slice of them while emitting.
+    pub fn facts(&self) -> &'a ProgramFacts<'a> {
         self.prog.facts
     }
     pub fn scheme(&self) -> TccScheme {
