@@ -59,6 +59,14 @@ impl LabelMap {
         fresh
     }
 
+    /// Binds `Label::Pc(pc)` at `at` (see [`LabelMap::insert`]).
+    pub fn insert_pc(&mut self, pc: usize, at: Pos) -> bool {
+        match self.pc.get_mut(pc) {
+            Some(slot) => std::mem::replace(slot, at) == UNBOUND,
+            None => self.insert(Label::Pc(pc), at),
+        }
+    }
+
     /// Where each `Label::Pc` is bound, by pc (`None`: not bound).
     pub fn pcs(&self) -> impl Iterator<Item = Option<Pos>> + '_ {
         self.pc.iter().map(|&at| (at != UNBOUND).then_some(at))

@@ -129,6 +129,17 @@ impl Stream {
         }
     }
 
+    /// Binds `Label::Pc(pc)` here for `Owner::Insn(pc)`: what lowering
+    /// does at every BPF instruction, without [`Stream::bind`]'s dispatch
+    /// on the label kind.
+    pub fn bind_pc(&mut self, pc: usize) {
+        self.enter(Owner::Insn(pc as u32));
+        let pos = self.pos();
+        if !self.labels.insert_pc(pc, pos) {
+            self.fail(JitError::Internal(format!("label Pc({pc}) bound twice")));
+        }
+    }
+
     /// Starts a new owner run unless the last one is `owner`'s.
     fn enter(&mut self, owner: Owner) {
         if self.owners.last().is_none_or(|run| run.owner != owner) {

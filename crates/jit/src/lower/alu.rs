@@ -80,6 +80,8 @@ fn mov(cx: &mut Cx, is64: bool, rd: Reg, src: Operand) -> bool {
         (Operand::Reg(s), false) => cx.zext32(rd, bpf_reg(s)),
         (Operand::Imm(i), false) if cx.zext_is_dead() => cx.li(rd, i as i64),
         (Operand::Imm(i), true) => cx.li(rd, i as i64),
+        // Its own zero-extension: nothing to compare below.
+        (Operand::Imm(i), false) if i >= 0 => cx.li(rd, i as i64),
         (Operand::Imm(i), false) => {
             // A negative i32 may be cheaper sign-extended, then zero-extended
             // (0xffff_ffff: `li -1` + `zext.w` instead of three instructions).

@@ -33,7 +33,7 @@ use crate::items::{Item, Label, Owner, Tagged};
 use crate::regmap::{bpf_reg, T1};
 use crate::stream::Stream;
 use crate::{JitError, JitOptions, TccScheme};
-use rvbpf_ebpf::inst::{Inst as Bpf, LddwKind};
+use rvbpf_ebpf::inst::{AluOp as BpfAlu, Inst as Bpf, LddwKind};
 use rvbpf_rv64::li::LoadImm;
 use rvbpf_rv64::{AluOp, Imm12, Inst, Reg, Shamt, ShiftOp};
 
@@ -174,6 +174,12 @@ impl<'a> Cx<'_, 'a> {
     pub fn li(&mut self, rd: Reg, value: i64) {
         if let Some(r) = self.constant(value) {
             self.mv(rd, r);
+            return;
+        }
+        if let Some(imm) = Imm12::new(value) {
+            // Most immediates: the one `addi rd, zero, imm` that `LoadImm`
+            // would build, without building it.
+            self.push(Inst::addi(rd, Reg::ZERO, imm));
             return;
         }
         match self.prog.li(rd, value) {
@@ -450,31 +456,33 @@ impl Body<'_> {
         if cx.buffered {
             cx.out.push(Item::Bind(Label::Pc(pc)));
         } else {
-            cx.stream.bind(Owner::Insn(pc as u32), Label::Pc(pc));
+            cx.stream.bind_pc(pc);
         }
         cx.known = self.known_in[pc - self.cfg.start];
         cx.fused_first = state.fused_first.take();
         cx.branch_to = branch_to;
-        let shift = if cx.zba() {
-            shadd::fused_shift(insts, pc, self.cfg, self.live_out)
-        } else {
-            None
+        // One look at the instruction's kind: only ALU operations fuse, and
+        // they are lowered directly (each extra `match` on the kind costs a
+        // mispredicted branch on mixed code).
+        let Bpf::Alu { is64, op, dst, src } = insts[pc] else {
+            return lower_inst(cx, &insts[pc]);
         };
-        if let Some(shift) = shift {
-            // The add at `shift.add_pc` shifts the lsh's first operand.
-            let Bpf::Alu { dst, .. } = insts[pc] else {
-                unreachable!("fused_shift matches an lsh")
-            };
-            let reg = cx.fused_first.take().unwrap_or(bpf_reg(dst));
-            state.pending_shift = Some((shift, reg));
-        } else {
-            match fuse::fused_mov_source(insts, pc, self.cfg) {
-                // The next instruction does this mov's work.
-                Some(src) => state.fused_first = Some(bpf_reg(src)),
-                None => lower_inst(cx, &insts[pc])?,
+        if op == BpfAlu::Lsh && cx.zba() {
+            if let Some(shift) = shadd::fused_shift(insts, pc, self.cfg, self.live_out) {
+                // The add at `shift.add_pc` shifts the lsh's first operand.
+                let reg = cx.fused_first.take().unwrap_or(bpf_reg(dst));
+                state.pending_shift = Some((shift, reg));
+                return Ok(());
             }
         }
-        Ok(())
+        if op == BpfAlu::Mov {
+            if let Some(src) = fuse::fused_mov_source(insts, pc, self.cfg) {
+                // The next instruction does this mov's work.
+                state.fused_first = Some(bpf_reg(src));
+                return Ok(());
+            }
+        }
+        alu::lower_alu(cx, is64, op, dst, src)
     }
 }
 
