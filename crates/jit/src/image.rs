@@ -90,7 +90,7 @@ pub struct Image {
     pub(crate) spans: Vec<Span>,
     /// The BPF instructions, formatted only by [`Image::listing`] (eager
     /// formatting was a large share of compile time).
-    pub(crate) bpf_insts: Vec<rvbpf_ebpf::inst::Inst>,
+    pub(crate) bpf_insts: std::sync::Arc<[rvbpf_ebpf::inst::Inst]>,
 }
 
 impl Image {

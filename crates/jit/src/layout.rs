@@ -551,6 +551,7 @@ pub fn assemble(
     facts: &ProgramFacts,
     lowered: Lowered,
     opts: &JitOptions,
+    bpf_insts: std::sync::Arc<[rvbpf_ebpf::inst::Inst]>,
 ) -> Result<Image, JitError> {
     let target = &opts.target;
     let stream = &lowered.stream;
@@ -605,7 +606,7 @@ pub fn assemble(
         pool: lowered.pool,
         target: *target,
         spans: enc.spans,
-        bpf_insts: facts.insts.to_vec(),
+        bpf_insts,
     })
 }
 

@@ -263,7 +263,7 @@ mod regmap;
 mod stream;
 pub mod trampoline;
 
-pub use baseline::{compile_baseline, SHORT_FORWARD as BASELINE_SHORT_FORWARD};
+pub use baseline::{compile_baseline, SHORT_REACH as BASELINE_SHORT_REACH};
 pub use image::{FunctionEntry, Image, PoolEntry, Reloc, RelocKind};
 pub use regmap::{bpf_reg, HELPER_TAIL_CALL, MAX_TAIL_CALL_CNT};
 
@@ -378,5 +378,5 @@ pub enum JitError {
 pub fn compile(prog: &VerifiedProgram, opts: &JitOptions) -> Result<Image, JitError> {
     let facts = facts::ProgramFacts::from_verified(prog);
     let lowered = lower::lower_program(&facts, opts)?;
-    layout::assemble(&facts, lowered, opts)
+    layout::assemble(&facts, lowered, opts, prog.shared_insts())
 }

@@ -13,7 +13,7 @@ use rvbpf_ebpf::object::MapKind;
 use rvbpf_jit::trampoline::local_call_sites;
 use rvbpf_jit::{
     compile, compile_baseline, Image, JitError, JitOptions, Sandbox, TccScheme,
-    BASELINE_SHORT_FORWARD, TAIL_CALL_ENTRY_OFFSET,
+    BASELINE_SHORT_REACH, TAIL_CALL_ENTRY_OFFSET,
 };
 
 fn baseline(src: &str, target: &str) -> Image {
@@ -46,8 +46,8 @@ fn jumps_over(n: usize) -> String {
 
 #[test]
 fn short_guess_that_does_not_reach_is_emitted_again_in_the_long_form() {
-    // 40 swaps < SHORT_FORWARD instructions: guessed short, but 4.8 KiB.
-    const { assert!(40 < BASELINE_SHORT_FORWARD) };
+    // 40 swaps < SHORT_REACH instructions: guessed short, but 4.8 KiB.
+    const { assert!(40 < BASELINE_SHORT_REACH) };
     let image = baseline(&jumps_over(40), "rv64g");
     // pc 3 is the jeq, pc 45 the `add %r0, 1` it jumps to.
     assert!(image.pc_map[45] - image.pc_map[3] > 4096);

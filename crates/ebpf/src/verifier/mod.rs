@@ -60,6 +60,7 @@ use crate::inst::{CallTarget, Inst};
 use crate::object::{KfuncProto, MapDef, Object, ProgKind};
 use callgraph::CallSites;
 use effects::{arg_bits, effects};
+use std::sync::Arc;
 
 /// What the runtime offers the program being verified.
 pub struct VerifyEnv<'a> {
@@ -120,7 +121,8 @@ pub struct VerifiedProgram {
     kind: ProgKind,
     section: String,
     insns: Vec<Insn>,
-    insts: Vec<Inst>,
+    /// Shared so that compiled images keep them for listings without a copy.
+    insts: Arc<[Inst]>,
     functions: Vec<FunctionFacts>,
     maps: Vec<MapDef>,
     kfuncs: Vec<String>,
@@ -147,6 +149,10 @@ impl VerifiedProgram {
     /// Typed instructions, one per slot (`LddwHigh` for second `lddw` slots).
     pub fn insts(&self) -> &[Inst] {
         &self.insts
+    }
+    /// The typed instructions as a shared handle (cloning it is O(1)).
+    pub fn shared_insts(&self) -> Arc<[Inst]> {
+        Arc::clone(&self.insts)
     }
     /// The functions, sorted by start pc; index 0 is the entry function.
     pub fn functions(&self) -> &[FunctionFacts] {
@@ -226,7 +232,7 @@ pub fn verify(
         kind: prog.kind.clone(),
         section: prog.section.clone(),
         insns: prog.insns.clone(),
-        insts,
+        insts: insts.into(),
         functions,
         maps: obj.maps.clone(),
         kfuncs: obj.kfuncs.clone(),

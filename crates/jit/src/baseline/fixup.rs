@@ -24,9 +24,9 @@ pub const FAR: Far = 2;
 pub const EPILOGUE: u32 = u32::MAX;
 
 /// A jump inside the current function.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LocalFix {
-    /// Word index of the `b<cc>`, `jal` or `auipc`.
+    /// Stage word index of the `b<cc>`, `jal` or `auipc`.
     pub at: u32,
     /// The BPF pc whose lowering holds it (for a retry).
     pub pc: u32,
@@ -49,6 +49,8 @@ pub enum GlobalKind {
 /// A reference patched after the last function.
 #[derive(Clone, Copy, Debug)]
 pub struct GlobalFix {
+    /// Word index: in the stage while its function is emitted, in the
+    /// text afterwards.
     pub at: u32,
     pub pc: u32,
     pub kind: GlobalKind,
@@ -76,47 +78,19 @@ fn patch_pair(words: &mut [u32], at: usize, off: i64) {
 }
 
 impl Emitter<'_> {
-    /// The form a jump from `pc` to `target` starts in: backward targets
-    /// are measured, forward ones guessed (see the module docs).
+    /// The form a jump from `pc` to `target` (a pc, or [`EPILOGUE`]) starts
+    /// in: the guess (see `stage.rs`), or the form a failed guess forced.
     #[inline(always)]
-    fn form_for(&self, pc: usize, target: usize, conditional: bool) -> Option<Far> {
-        let forced = self
-            .force
-            .get(pc - self.functions[self.func].start)
-            .copied()
-            .unwrap_or(SHORT);
-        if target <= pc {
-            return None; // backward: known exactly
-        }
-        let guess = if conditional && ((target - pc) as i64) < super::SHORT_FORWARD {
-            SHORT
-        } else {
-            LONG
-        };
-        Some(guess.max(forced))
+    fn form_for(&self, pc: usize, target: u32, conditional: bool) -> Far {
+        let forced = self.force.get(pc - self.start).copied().unwrap_or(SHORT);
+        let near = target != EPILOGUE && (target as i64 - pc as i64).abs() < super::SHORT_REACH;
+        let guess = if conditional && near { SHORT } else { LONG };
+        guess.max(forced)
     }
 
     /// `if rs1 <f3> rs2 goto target` (a pc of the current function).
     pub(super) fn cond_branch(&mut self, pc: usize, f3: u32, rs1: R, rs2: R, target: usize) {
-        let form = match self.form_for(pc, target, true) {
-            Some(form) => form,
-            None => {
-                let off = delta(self.here(), self.pc_map[target]);
-                if fits_branch(off) {
-                    self.put(branch(f3, rs1, rs2, off as i32));
-                } else if fits_jal(off - 4) {
-                    self.put(branch(f3 ^ 1, rs1, rs2, 8));
-                    self.put(jal(ZERO, (off - 4) as i32));
-                } else {
-                    self.put(branch(f3 ^ 1, rs1, rs2, 12));
-                    let at = self.here() as usize;
-                    self.put(auipc(T3, 0));
-                    self.put(jalr(ZERO, T3, 0));
-                    patch_pair(&mut self.words, at, off - 4);
-                }
-                return;
-            }
-        };
+        let form = self.form_for(pc, target as u32, true);
         let fix = |at| LocalFix {
             at,
             pc: pc as u32,
@@ -144,23 +118,7 @@ impl Emitter<'_> {
 
     /// `goto target` (a pc of the current function, or [`EPILOGUE`]).
     pub(super) fn jump(&mut self, pc: usize, target: u32) {
-        let form = if target == EPILOGUE {
-            self.form_for(pc, usize::MAX, false)
-        } else {
-            self.form_for(pc, target as usize, false)
-        };
-        let Some(form) = form else {
-            let off = delta(self.here(), self.pc_map[target as usize]);
-            if fits_jal(off) {
-                self.put(jal(ZERO, off as i32));
-            } else {
-                let at = self.here() as usize;
-                self.put(auipc(T3, 0));
-                self.put(jalr(ZERO, T3, 0));
-                patch_pair(&mut self.words, at, off);
-            }
-            return;
-        };
+        let form = self.form_for(pc, target, false);
         self.local.push(LocalFix {
             at: self.here(),
             pc: pc as u32,
@@ -191,25 +149,20 @@ impl Emitter<'_> {
         });
     }
 
-    /// Patches the current function's jumps. `false` when some guess did
-    /// not reach: those jumps are marked for a longer form, and the
-    /// function must be emitted again.
-    pub(super) fn resolve_local(&mut self, f: &FunctionFacts, epilogue: u32) -> bool {
+    /// Patches the current function's jumps, now in the text (its
+    /// epilogue at `epilogue_at`). `false` when some guess did not reach:
+    /// those jumps are marked for a longer form, and the function must be
+    /// emitted again.
+    pub(super) fn resolve_local(&mut self, f: &FunctionFacts, epilogue_at: u32) -> bool {
         let mut ok = true;
         for k in 0..self.local.len() {
             let fix = self.local[k];
-            let to = if fix.target == EPILOGUE {
-                epilogue
-            } else {
-                self.pc_map[fix.target as usize]
-            };
-            let off = delta(fix.at, to);
-            let at = fix.at as usize;
-            let reaches = match fix.form {
-                SHORT => fits_branch(off),
-                LONG => fits_jal(off),
-                _ => true,
-            };
+            let at = self.text_pos(fix.pc, fix.at);
+            let off = delta(at, self.jump_target(fix.target, epilogue_at));
+            // Short and long forms interleave at random: select, not branch.
+            let short = fix.form == SHORT;
+            let reaches = std::hint::select_unpredictable(short, fits_branch(off), fits_jal(off))
+                | (fix.form == FAR);
             if !reaches {
                 if self.force.is_empty() {
                     self.force = vec![SHORT; f.end - f.start];
@@ -218,18 +171,21 @@ impl Emitter<'_> {
                 ok = false;
                 continue;
             }
-            match fix.form {
-                SHORT => self.words[at] |= b_imm(off as i32),
-                LONG => self.words[at] |= j_imm(off as i32),
-                _ => patch_pair(&mut self.words, at, off),
+            let at = at as usize;
+            if fix.form == FAR {
+                patch_pair(&mut self.text, at, off);
+            } else {
+                let bits =
+                    std::hint::select_unpredictable(short, b_imm(off as i32), j_imm(off as i32));
+                self.text[at] |= bits;
             }
         }
         self.local.clear();
         ok
     }
 
-    /// Patches pool loads, calls and function addresses; the pool starts
-    /// at word `pool_at`.
+    /// Patches pool loads, calls and function addresses in the text; the
+    /// pool starts at word `pool_at`.
     pub(super) fn resolve_global(&mut self, pool_at: usize) -> Result<(), JitError> {
         for k in 0..self.global.len() {
             let fix = self.global[k];
@@ -237,11 +193,11 @@ impl Emitter<'_> {
             match fix.kind {
                 GlobalKind::Pool(slot) => {
                     let off = delta(fix.at, pool_at as u32) + 8 * slot as i64;
-                    patch_pair(&mut self.words, at, off);
+                    patch_pair(&mut self.text, at, off);
                 }
                 GlobalKind::AddrOf(func) => {
                     let off = delta(fix.at, self.func_at[func as usize]);
-                    patch_pair(&mut self.words, at, off);
+                    patch_pair(&mut self.text, at, off);
                 }
                 GlobalKind::Call(func) => {
                     let off =
@@ -252,7 +208,7 @@ impl Emitter<'_> {
                             what: "a bpf2bpf call farther than 1 MiB",
                         });
                     }
-                    self.words[at] |= j_imm(off as i32);
+                    self.text[at] |= j_imm(off as i32);
                 }
             }
         }

@@ -24,15 +24,11 @@ fn fits12(v: i64) -> bool {
 }
 
 impl Emitter<'_> {
-    /// Lowers `inst`, the instruction at `pc`.
-    #[inline(always)]
+    /// Lowers `inst`, the instruction at `pc`: the complete lowering of
+    /// every instruction (the hot path in `fast.rs` must agree with it).
     pub(super) fn lower(&mut self, pc: usize, inst: &Inst) -> Result<(), JitError> {
         match *inst {
-            Inst::Alu { is64, op, dst, src } => {
-                if !self.alu_fast(is64, op, reg(dst), src) {
-                    self.alu(is64, op, reg(dst), src)
-                }
-            }
+            Inst::Alu { is64, op, dst, src } => self.alu(is64, op, reg(dst), src),
             Inst::Endian { op, dst, bits } => self.endian(op, reg(dst), bits as u32),
             Inst::Lddw { dst, kind } => self.lddw(pc, reg(dst), kind)?,
             Inst::LddwHigh => {}
@@ -54,7 +50,7 @@ impl Emitter<'_> {
                 dst,
                 off,
                 src,
-            } if !fits12(off as i64) => {
+            } => {
                 let value = match src {
                     Operand::Reg(s) => reg(s),
                     Operand::Imm(0) => ZERO,
@@ -67,12 +63,6 @@ impl Emitter<'_> {
                 // funct3 = log2(bytes): sb sh sw sd.
                 self.put(store(size as u32 & 3, base, value, off));
             }
-            Inst::Store {
-                size,
-                dst,
-                off,
-                src,
-            } => self.store_fast(size as u32 & 3, reg(dst), off as i32, src),
             Inst::Atomic {
                 size,
                 op,
@@ -93,9 +83,7 @@ impl Emitter<'_> {
                 off,
             } => {
                 let target = self.target(pc, off as i64)?;
-                if !self.cond_jump_fast(pc, is32, cond, reg(dst), src, target) {
-                    self.cond_jump(pc, is32, cond, reg(dst), src, target);
-                }
+                self.cond_jump(pc, is32, cond, reg(dst), src, target);
             }
             Inst::Call(CallTarget::Helper(HELPER_TAIL_CALL)) => self.tail_call(),
             Inst::Call(CallTarget::Helper(n)) => {
@@ -444,9 +432,10 @@ impl Emitter<'_> {
         if is32 {
             // Sign-extending both keeps signed order, equality and unsigned
             // order of the low halves (see lower/jump.rs).
+            // t1 holding an immediate is sign-extended already.
             self.put(sext_w(T2, a));
             a = T2;
-            if b != ZERO {
+            if let Operand::Reg(_) = src {
                 self.put(sext_w(T1, b));
                 b = T1;
             }

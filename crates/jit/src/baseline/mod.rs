@@ -9,43 +9,43 @@
 //! (found by `trampoline::local_call_sites`), and pc map / [`Image::pc_at`]
 //! semantics, so an engine runs its images unchanged.
 //!
-//! # Design: one forward pass, templates straight to words
+//! # Design: templates straight to words, one opcode batch at a time
 //!
-//! * Each function is emitted in one pass over its instructions; every
-//!   BPF instruction becomes a fixed template of 32-bit RV64 words
-//!   (`enc.rs`: bit-level encoders, no typed `rvbpf_rv64::Inst`), appended
-//!   to one `Vec<u32>`. No analyses: no liveness (every ALU32 result is
-//!   zero-extended), no constant hoisting, no jump threading, no fusion,
-//!   no compression (RVC targets get uncompressed code). Zba `zext.w` and
-//!   Zbb `rev8`/`zext.h` are used when the target has them.
+//! * Every BPF instruction becomes a fixed template of 32-bit RV64 words
+//!   (`enc.rs`: bit-level encoders, no typed `rvbpf_rv64::Inst`). No
+//!   analyses: no liveness (every ALU32 result is zero-extended), no
+//!   constant hoisting, no jump threading, no fusion, no compression (RVC
+//!   targets get uncompressed code). Zba `zext.w` and Zbb `rev8`/`zext.h`
+//!   are used when the target has them.
+//! * A function's instructions are lowered grouped by opcode byte into a
+//!   stage, then copied to the text in program order (`stage.rs` says
+//!   why: per-instruction dispatch in program order was mostly
+//!   mispredictions). The common forms take a hot path specialised per
+//!   opcode that reads the raw encoding (`fast.rs`); the rest take the
+//!   typed general lowering (`lower.rs`), which is complete on its own and
+//!   which the hot path must match word for word (a unit test sweeps both).
 //! * The frame is `FrameLayout::plan` of the verifier's facts alone
 //!   (registers read/written, `stack_depth`, `makes_calls`, tail-call
 //!   reachability), without hoisted constants.
-//! * Branches: a backward target is known, so its shortest form is
-//!   chosen exactly. A forward conditional jump of fewer than
-//!   [`SHORT_FORWARD`] BPF instructions is guessed to fit `b<cc>` (±4 KiB);
-//!   longer ones get `b<!cc> +8; jal` (±1 MiB); `ja` and `exit` use `jal`.
-//!   Offsets are patched once the function is emitted (`fixup.rs`); a guess
-//!   that does not reach marks that one jump for the next longer form
+//! * Branches: no position is known while a function is lowered, so every
+//!   jump's form is a guess: a conditional jump over fewer than
+//!   [`SHORT_REACH`] BPF instructions (either way) gets `b<cc>` (±4 KiB),
+//!   a longer one `b<!cc> +8; jal` (±1 MiB); `ja` and `exit` use `jal`.
+//!   Offsets are patched once the function is in the text (`fixup.rs`); a
+//!   guess that does not reach marks that one jump for the next longer form
 //!   (`b<!cc> +12; auipc t3; jalr`) and the function is emitted again:
 //!   linear per attempt, and each attempt only grows forms.
 //! * Literal-pool loads, bpf2bpf calls and function addresses are patched
 //!   after the last function.
-//! * The hot forms (ALU with register or immediate, stores, forward
-//!   conditional jumps; `fast.rs`, `jump.rs`) pick their words with
-//!   selects and write a fixed group truncated to its length: on code
-//!   mixing instruction kinds at random, every data-dependent branch is a
-//!   likely misprediction, and they dominated the time.
 //!
 //! # Cost (measured 2026-11-25, `examples/compile_speed.rs`, CPU time)
 //!
-//! On the generated 100k-instruction program: about 15.5 ns per BPF
-//! instruction (optimizing JIT ~94, solana-sbpf's x86-64 JIT ~23), code
-//! 1.32x the optimizing rv64gc size. On the C kernels
+//! On the generated 100k-instruction program: about 10.6 ns per BPF
+//! instruction (in program order with a typed dispatch it was 15.5; the
+//! optimizing JIT takes ~94, solana-sbpf's x86-64 JIT ~23), code 1.3x the
+//! optimizing rv64gc size. On the C kernels
 //! (`examples/measure_kernels.rs --baseline`): 2.5x the RV64 instructions
-//! retired, 2.25x the code bytes. What is left is mostly one mispredicted
-//! dispatch per instruction (the match on the typed instruction) and the
-//! copies an [`Image`] needs (text bytes, pc map, spans, the instructions).
+//! retired, 2.25x the code bytes.
 //!
 //! # Not supported (typed [`JitError::Unsupported`]; callers fall back to
 //! [`crate::compile`])
@@ -62,8 +62,8 @@
 mod enc;
 mod fast;
 mod fixup;
-mod jump;
 mod lower;
+mod stage;
 
 use crate::frame::FrameLayout;
 use crate::image::{PoolEntry, Reloc, Span};
@@ -75,10 +75,10 @@ use fixup::{Far, GlobalFix, LocalFix};
 use rvbpf_ebpf::verifier::{FunctionFacts, VerifiedProgram};
 use std::collections::HashMap;
 
-/// Forward conditional jumps over fewer BPF instructions than this start
-/// as a single `b<cc>`: at up to 16 bytes per instruction they fit its
-/// ±4 KiB. (Longer templates exist; a wrong guess costs a re-emission.)
-pub const SHORT_FORWARD: i64 = 128;
+/// Conditional jumps over fewer BPF instructions than this (either way)
+/// start as a single `b<cc>`: at up to 16 bytes per instruction they fit
+/// its ±4 KiB. (Longer templates exist; a wrong guess costs a re-emission.)
+pub const SHORT_REACH: i64 = 128;
 
 /// Compiles `prog` with the baseline tier (see the module docs): fast to
 /// compile, slower code, same [`Image`] conventions as [`crate::compile`].
@@ -137,18 +137,28 @@ fn check_functions(functions: &[FunctionFacts], len: usize) -> Result<(), JitErr
 pub(crate) struct Emitter<'a> {
     prog: &'a VerifiedProgram,
     insts: &'a [rvbpf_ebpf::inst::Inst],
+    /// The same instructions raw (the hot path decodes these).
+    raw: &'a [rvbpf_ebpf::insn::Insn],
     functions: &'a [FunctionFacts],
     target: rvbpf_rv64::Target,
     zba: bool,
     zbb: bool,
-    /// The text, one entry per 4-byte instruction.
+    /// The stage: the current function's words in emission order (header
+    /// and prologue, then the instructions by opcode batch, then the
+    /// epilogue), one entry per 4-byte instruction. Fix-ups recorded while
+    /// emitting point into it.
     words: Vec<u32>,
-    /// Word index of each pc's first instruction.
+    /// Per pc of the current function: where its words lie in the stage
+    /// (start, length).
+    staged: Vec<(u32, u32)>,
+    /// The text of every function emitted so far, in program order.
+    text: Vec<u32>,
+    /// Text word index of each pc's first instruction.
     pc_map: Vec<u32>,
-    /// Word index of each function's header.
+    /// Text word index of each function's header.
     func_at: Vec<u32>,
     frame_sizes: Vec<usize>,
-    /// Per function, in words: its header, prologue and epilogue (the
+    /// Per function, in text words: its header, prologue and epilogue (the
     /// instructions' spans follow from `pc_map` at the end).
     spans: Vec<Span>,
     pool: Vec<PoolEntry>,
@@ -160,6 +170,8 @@ pub(crate) struct Emitter<'a> {
     program_has_tail_calls: bool,
     // The current function.
     func: usize,
+    /// Its first pc.
+    start: usize,
     frame: FrameLayout,
     /// Per pc of the function: the least form (`Far`) of its jump after a
     /// guess failed; empty until one does.
@@ -173,11 +185,15 @@ impl<'a> Emitter<'a> {
         Emitter {
             prog,
             insts,
+            raw: prog.insns(),
             functions,
             target: opts.target,
             zba: opts.target.zba,
             zbb: opts.target.zbb,
-            words: Vec::with_capacity(insts.len() * 4 + 64),
+            words: Vec::new(),
+            staged: Vec::new(),
+            // ~1.7 words per instruction is typical; the vector grows if not.
+            text: Vec::with_capacity(insts.len() * 2 + 64),
             pc_map: vec![0; insts.len()],
             func_at: Vec::with_capacity(functions.len()),
             frame_sizes: Vec::with_capacity(functions.len()),
@@ -188,6 +204,7 @@ impl<'a> Emitter<'a> {
             global: Vec::new(),
             program_has_tail_calls: functions.iter().any(|f| f.has_tail_call),
             func: 0,
+            start: 0,
             frame: FrameLayout {
                 saved: Vec::new(),
                 size: 0,
@@ -218,60 +235,12 @@ impl<'a> Emitter<'a> {
         self.words.len() as u32
     }
 
-    fn span(&mut self, owner: Owner, start: u32) {
-        let end = self.here();
-        self.spans.push(Span { owner, start, end });
-    }
-
-    /// Emits function `i`, again with longer jump forms while a guess fails.
-    fn function(&mut self, i: usize) -> Result<(), JitError> {
-        let functions = self.functions;
-        let f = &functions[i];
-        if f.has_tail_call && !f.tail_call_reachable {
-            return Err(JitError::Internal(format!(
-                "function `{}` tail calls but is not marked tail-call reachable",
-                f.name
-            )));
-        }
-        self.func = i;
-        self.frame = FrameLayout::plan(
-            f,
-            i,
-            f.makes_calls,
-            &[],
-            TccScheme::Reg,
-            self.program_has_tail_calls,
-        )?;
-        self.force.clear();
-        let (words, spans, global) = (self.words.len(), self.spans.len(), self.global.len());
-        self.func_at.push(words as u32);
-        self.frame_sizes.push(self.frame.size as usize);
-        loop {
-            self.header_and_prologue(i);
-            let insts = self.insts;
-            for (pc, inst) in (f.start..).zip(&insts[f.start..f.end]) {
-                self.pc_map[pc] = self.here();
-                self.lower(pc, inst)?;
-            }
-            let epilogue = self.here();
-            self.epilogue();
-            self.span(Owner::Epilogue(i as u32), epilogue);
-            if self.resolve_local(f, epilogue) {
-                return Ok(());
-            }
-            self.words.truncate(words);
-            self.spans.truncate(spans);
-            self.global.truncate(global);
-        }
-    }
-
-    fn header_and_prologue(&mut self, i: usize) {
-        let start = self.here();
+    /// The 12-byte header (patch site, count initialisation) and the
+    /// prologue.
+    fn header_and_prologue(&mut self) {
         self.put(NOP);
         self.put(NOP);
         self.put(addi(A6, ZERO, MAX_TAIL_CALL_CNT));
-        self.span(Owner::Header(i as u32), start);
-        let start = self.here();
         let size = self.frame.size;
         if size > 0 {
             self.put(addi(SP, SP, -size));
@@ -286,7 +255,6 @@ impl<'a> Emitter<'a> {
         if self.frame.tcc.resident {
             self.put(mv(S6, A6));
         }
-        self.span(Owner::Prologue(i as u32), start);
     }
 
     /// Restores the saved registers and pops the frame.
@@ -353,15 +321,15 @@ impl<'a> Emitter<'a> {
 
     /// Text, padding, pool; relocations, functions, pc map, spans in bytes.
     fn finish(mut self) -> Result<Image, JitError> {
-        let text_len = self.words.len() * 4;
-        if self.words.len() % 2 == 1 {
-            self.put(NOP); // the pool is 8-byte aligned
+        let text_len = self.text.len() * 4;
+        if self.text.len() % 2 == 1 {
+            self.text.push(NOP); // the pool is 8-byte aligned
         }
-        let text_words = self.words.len();
+        let text_words = self.text.len();
         self.resolve_global(text_words)?;
         let pool_base = text_words * 4;
         let mut code = vec![0u8; pool_base];
-        for (bytes, w) in code.chunks_exact_mut(4).zip(&self.words) {
+        for (bytes, w) in code.chunks_exact_mut(4).zip(&self.text) {
             bytes.copy_from_slice(&w.to_le_bytes());
         }
         code.reserve_exact(8 * self.pool.len());
@@ -400,7 +368,7 @@ impl<'a> Emitter<'a> {
             pool: self.pool,
             target: self.target,
             spans,
-            bpf_insts: self.insts.to_vec(),
+            bpf_insts: self.prog.shared_insts(),
         })
     }
 }
