@@ -124,11 +124,11 @@ pub fn analyze(cfg: &Cfg, zext_dead: &[bool]) -> Vec<KnownRegs> {
             for s in cfg.successors(pc) {
                 let slot = &mut input[s - start];
                 let met = slot.meet(out);
-                if met != *slot {
-                    *slot = met;
-                    // A later pc is visited later in this pass.
-                    again |= s <= pc;
-                }
+                // A later pc is visited later in this pass. (Stored and
+                // compared without a branch: whether facts change is
+                // unpredictable.)
+                again |= (met != *slot) & (s <= pc);
+                *slot = met;
             }
         }
     }

@@ -43,9 +43,9 @@ pub fn analyze(cfg: &Cfg) -> Liveness {
             let out = cfg.union_over_successors(pc, |s| live_in[s - start]);
             let upper_out = cfg.union_over_successors(pc, |s| upper_in[s - start]);
             live_out[i] = out;
-            if e.alu32 {
-                dead_zext[i] = upper_out & (1 << e.result) == 0;
-            }
+            // Without a branch on the (unpredictable) kind: `result` is a
+            // register for every ALU32 operation, masked for the others.
+            dead_zext[i] = e.alu32 & (upper_out >> (e.result & 15) & 1 == 0);
             let new = e.reads | (out & !e.writes);
             let new_upper = e.reads_upper | (upper_out & !e.writes_upper);
             changed |= new != live_in[i] || new_upper != upper_in[i];
