@@ -26,7 +26,8 @@ pub const EPILOGUE: u32 = u32::MAX;
 /// A jump inside the current function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LocalFix {
-    /// Stage word index of the `b<cc>`, `jal` or `auipc`.
+    /// Word index of the `b<cc>`, `jal` or `auipc`: in the stage while its
+    /// window is lowered, in the text afterwards.
     pub at: u32,
     /// The BPF pc whose lowering holds it (for a retry).
     pub pc: u32,
@@ -49,8 +50,8 @@ pub enum GlobalKind {
 /// A reference patched after the last function.
 #[derive(Clone, Copy, Debug)]
 pub struct GlobalFix {
-    /// Word index: in the stage while its function is emitted, in the
-    /// text afterwards.
+    /// Word index: in the stage while its window is lowered, in the text
+    /// afterwards.
     pub at: u32,
     pub pc: u32,
     pub kind: GlobalKind,
@@ -157,7 +158,7 @@ impl Emitter<'_> {
         let mut ok = true;
         for k in 0..self.local.len() {
             let fix = self.local[k];
-            let at = self.text_pos(fix.pc, fix.at);
+            let at = fix.at;
             let off = delta(at, self.jump_target(fix.target, epilogue_at));
             // Short and long forms interleave at random: select, not branch.
             let short = fix.form == SHORT;

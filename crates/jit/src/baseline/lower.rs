@@ -540,7 +540,7 @@ impl Emitter<'_> {
         self.put(jalr(ZERO, T1, TAIL_CALL_ENTRY_OFFSET as i32));
         let out = self.here();
         for at in outs {
-            self.words[at as usize] |= b_imm(((out - at) * 4) as i32);
+            *self.words.word_mut(at as usize) |= b_imm(((out - at) * 4) as i32);
         }
     }
 }

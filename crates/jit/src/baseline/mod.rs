@@ -147,10 +147,12 @@ pub(crate) struct Emitter<'a> {
     /// and prologue, then the instructions by opcode batch, then the
     /// epilogue), one entry per 4-byte instruction. Fix-ups recorded while
     /// emitting point into it.
-    words: Vec<u32>,
-    /// Per pc of the current function: where its words lie in the stage
+    words: stage::Stage,
+    /// Per pc of the current window: where its words lie in the stage
     /// (start, length).
     staged: Vec<(u32, u32)>,
+    /// The current window's pcs sorted by opcode byte.
+    order: Vec<u32>,
     /// The text of every function emitted so far, in program order.
     text: Vec<u32>,
     /// Text word index of each pc's first instruction.
@@ -172,6 +174,8 @@ pub(crate) struct Emitter<'a> {
     func: usize,
     /// Its first pc.
     start: usize,
+    /// The first pc of the window being lowered (`stage.rs`).
+    window: usize,
     frame: FrameLayout,
     /// Per pc of the function: the least form (`Far`) of its jump after a
     /// guess failed; empty until one does.
@@ -190,8 +194,9 @@ impl<'a> Emitter<'a> {
             target: opts.target,
             zba: opts.target.zba,
             zbb: opts.target.zbb,
-            words: Vec::new(),
+            words: stage::Stage::default(),
             staged: Vec::new(),
+            order: Vec::new(),
             // ~1.7 words per instruction is typical; the vector grows if not.
             text: Vec::with_capacity(insts.len() * 2 + 64),
             pc_map: vec![0; insts.len()],
@@ -205,6 +210,7 @@ impl<'a> Emitter<'a> {
             program_has_tail_calls: functions.iter().any(|f| f.has_tail_call),
             func: 0,
             start: 0,
+            window: 0,
             frame: FrameLayout {
                 saved: Vec::new(),
                 size: 0,
