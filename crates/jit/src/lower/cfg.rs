@@ -37,6 +37,9 @@ pub struct Cfg {
     /// `(target, pc)` of every backward jump inside the function: the pcs
     /// `target..=pc` form a loop.
     pub back_edges: Vec<(u32, u32)>,
+    /// pcs of the conditional jumps, in order (for [`super::thread`],
+    /// which looks at nothing else).
+    pub conditional_jumps: Vec<u32>,
     /// Some jump goes backwards (to itself or an earlier pc). Without one,
     /// a backward dataflow pass in reverse pc order (or a forward one in pc
     /// order) sees every successor's (predecessor's) final value, so one
@@ -64,6 +67,7 @@ impl Cfg {
         // Typically a third of the instructions have one.
         let mut constant_operands = Vec::with_capacity(n / 2);
         let mut back_edges = Vec::new();
+        let mut conditional_jumps = Vec::new();
         let mut has_backward_jump = false;
         let inside = |t: i64| (start as i64..end as i64).contains(&t);
         for (pc, inst) in insts[start..end]
@@ -83,6 +87,9 @@ impl Cfg {
             };
             let taken = match flow.jump {
                 Some(off) => {
+                    if flow.falls {
+                        conditional_jumps.push(pc as u32);
+                    }
                     let t = pc as i64 + 1 + off as i64;
                     has_backward_jump |= t <= pc as i64;
                     if inside(t) {
@@ -107,6 +114,7 @@ impl Cfg {
             effects,
             constant_operands,
             back_edges,
+            conditional_jumps,
             has_backward_jump,
         }
     }
@@ -116,13 +124,17 @@ impl Cfg {
         &self.effects[pc - self.start]
     }
 
-    /// Successor pcs of `pc` inside the function.
-    pub fn successors(&self, pc: usize) -> impl Iterator<Item = usize> {
+    /// Calls `f` with each successor of `pc` (the forward passes run this
+    /// for every pc: no iterator to build and filter).
+    #[inline]
+    pub fn for_each_successor(&self, pc: usize, mut f: impl FnMut(usize)) {
         let s = self.succ[pc - self.start];
-        [s.next, s.taken]
-            .into_iter()
-            .filter(|&t| t != NONE)
-            .map(|t| t as usize)
+        if s.next != NONE {
+            f(s.next as usize);
+        }
+        if s.taken != NONE {
+            f(s.taken as usize);
+        }
     }
 
     /// `f(successor)` OR-ed over the successors of `pc` (the meet of a

@@ -46,8 +46,6 @@ pub struct Effects {
     /// Straight-line code: ALU, byte swap, `lddw`, load, store (no jump,
     /// call, atomic or exit); it writes at most `writes`.
     pub straight_line: bool,
-    /// A conditional jump.
-    pub conditional_jump: bool,
 }
 
 /// Where control goes after one instruction (kept by [`super::cfg`] only,
@@ -86,7 +84,6 @@ impl Effects {
         copy_facts_from: NO_REG,
         alu32: false,
         straight_line: false,
-        conditional_jump: false,
     };
 
     /// The effects of `inst` and where control goes after it.
@@ -215,7 +212,6 @@ impl Effects {
                 let effects = Effects {
                     reads: bit(dst) | src_bit(src),
                     reads_upper: bit(dst) | src_bit(src),
-                    conditional_jump: true,
                     ..Effects::NOTHING
                 };
                 let flow = Flow {

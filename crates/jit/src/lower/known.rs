@@ -121,7 +121,7 @@ pub fn analyze(cfg: &Cfg, zext_dead: &[bool]) -> Vec<KnownRegs> {
         again = false;
         for pc in start..cfg.end {
             let out = transfer(cfg.effects(pc), input[pc - start], zext_dead[pc - start]);
-            for s in cfg.successors(pc) {
+            cfg.for_each_successor(pc, |s| {
                 let slot = &mut input[s - start];
                 let met = slot.meet(out);
                 // A later pc is visited later in this pass. (Stored and
@@ -129,7 +129,7 @@ pub fn analyze(cfg: &Cfg, zext_dead: &[bool]) -> Vec<KnownRegs> {
                 // unpredictable.)
                 again |= (met != *slot) & (s <= pc);
                 *slot = met;
-            }
+            });
         }
     }
     input

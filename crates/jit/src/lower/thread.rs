@@ -64,13 +64,10 @@ pub fn dead_inline(insts: &[Inst], th: &Threaded, cfg: &Cfg, live_out: &[u16]) -
 pub fn threaded_jumps(insts: &[Inst], cfg: &Cfg) -> Vec<Threaded> {
     let (start, end) = (cfg.start, cfg.end);
     let mut found: Vec<Threaded> = Vec::new();
-    for j in start..end {
-        // Conditional jumps only, found from the decoded effects (a match
-        // on every instruction would mispredict on mixed code).
+    // Conditional jumps only, listed by the scan (a test of every
+    // instruction would mispredict on mixed code).
+    for j in cfg.conditional_jumps.iter().map(|&j| j as usize) {
         let ej = cfg.effects(j);
-        if !ej.conditional_jump {
-            continue;
-        }
         let Inst::Jump {
             is32,
             cond,
