@@ -185,6 +185,37 @@ fn jit_prints_a_listing_and_emits_raw_code() {
 }
 
 #[test]
+fn jit_lists_the_baseline_tier_and_refuses_what_it_does_not_support() {
+    let o = rvbpf(&[
+        "jit",
+        "demo/demo.o",
+        "--prog",
+        "entry",
+        "--tier",
+        "baseline",
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let out = stdout(&o);
+    assert!(out.contains("tier Baseline"), "{out}");
+    // Same header as the optimizing tier: two 4-byte nops, then `li a6, 33`.
+    assert!(out.contains("8: 13 08 10 02  li a6, 33"), "{out}");
+    // The baseline tier only has the `reg` scheme: a clear error, status 1.
+    let o = rvbpf(&[
+        "jit",
+        "demo/demo.o",
+        "--prog",
+        "entry",
+        "--tier",
+        "baseline",
+        "--tcc",
+        "ptr",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("tail-call scheme other than `reg`"), "{err}");
+}
+
+#[test]
 fn run_on_the_jit_reports_rv64_counters() {
     let o = rvbpf(&[
         "run",

@@ -5,7 +5,7 @@ use super::CliResult;
 use clap::{Args, ValueEnum};
 use rvbpf::rv64::Target;
 use rvbpf::Vm;
-use rvbpf_jit::{compile, JitOptions, Sandbox, TccScheme};
+use rvbpf_jit::{compile, compile_baseline, JitOptions, Sandbox, TccScheme};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,6 +26,10 @@ pub struct JitArgs {
     /// native execution, see rvbpf_jit::Sandbox).
     #[arg(long, value_enum, default_value_t = SandboxArg::None)]
     pub sandbox: SandboxArg,
+    /// Compiler tier: `optimizing` (default), or `baseline` (fast to compile,
+    /// slower code; `reg` scheme and no sandbox only).
+    #[arg(long, value_enum, default_value_t = TierArg::Optimizing)]
+    pub tier: TierArg,
     /// `listing` (default) or `bin` (raw code and literal pool, unrelocated).
     #[arg(long, value_enum, default_value_t = Emit::Listing)]
     pub emit: Emit,
@@ -48,6 +52,12 @@ pub enum SandboxArg {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TierArg {
+    Optimizing,
+    Baseline,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Emit {
     Listing,
     Bin,
@@ -67,26 +77,29 @@ pub fn run(args: &JitArgs) -> CliResult {
     let prog = super::run::choose_program(&vm, id, args.prog.as_deref())?;
     let verified = vm.verified_program(prog).map_err(|e| e.to_string())?;
     let (object, name) = (verified.object_name(), verified.name());
-    let image = compile(
-        &verified,
-        &JitOptions {
-            target,
-            tcc,
-            sandbox: match args.sandbox {
-                SandboxArg::None => Sandbox::None,
-                SandboxArg::Masked => Sandbox::Masked,
-            },
+    let opts = JitOptions {
+        target,
+        tcc,
+        sandbox: match args.sandbox {
+            SandboxArg::None => Sandbox::None,
+            SandboxArg::Masked => Sandbox::Masked,
         },
-    )
+    };
+    // No silent fallback here: the listing must be of the tier asked for.
+    let image = match args.tier {
+        TierArg::Optimizing => compile(&verified, &opts),
+        TierArg::Baseline => compile_baseline(&verified, &opts),
+    }
     .map_err(|e| format!("{object}: {e}"))?;
     match args.emit {
         Emit::Listing => {
             outln!(
-                "; {} `{}`: target {target}, tcc {:?}, sandbox {:?}, {} code bytes ({} text), tail-call entry at +{}",
+                "; {} `{}`: target {target}, tcc {:?}, sandbox {:?}, tier {:?}, {} code bytes ({} text), tail-call entry at +{}",
                 object,
                 name,
                 tcc,
                 args.sandbox,
+                args.tier,
                 image.code.len(),
                 image.text_len,
                 rvbpf_jit::TAIL_CALL_ENTRY_OFFSET
