@@ -14,7 +14,8 @@
 use crate::items::{Item, Label, Owner};
 use crate::label_map::LabelMap;
 use crate::JitError;
-use rvbpf_rv64::{compress, encode, EncodeError, Inst, Target};
+use rvbpf_rv64::encode::encode_shortest;
+use rvbpf_rv64::{encode, EncodeError, Inst, Target};
 
 /// A position in the stream: `at` fixed bytes and `frag` fragments come
 /// before it. (Code stays far below 4 GiB: BPF programs have at most a
@@ -108,27 +109,23 @@ impl Stream {
     /// branch, is skipped.)
     pub fn push_inst(&mut self, owner: Owner, inst: Inst) {
         self.enter(owner);
-        // `Target::encode` with one `match` on the instruction's kind fewer
-        // (a poorly predicted branch on mixed code): an instruction with an
-        // RVC form is in the base ISA, which every target has, so only the
-        // others need the extension check.
-        let compressed = if self.target.c { compress(&inst) } else { None };
-        let (value, len) = match compressed {
-            Some(half) => (half as u32, 2),
-            None => {
-                let extension = inst.extension();
-                if !self.target.has(extension) {
-                    let target = self.target;
-                    let e = EncodeError {
-                        inst,
-                        extension,
-                        target,
-                    };
-                    return self.fail(JitError::Internal(e.to_string()));
-                }
-                (encode(&inst), 4)
+        // `Target::encode` with one `match` on the instruction's kind
+        // instead of three (each a poorly predicted branch on mixed code):
+        // an instruction with an RVC form is in the base ISA, which every
+        // target has, so only the others need the extension check.
+        let (value, len) = encode_shortest(&inst, self.target.c);
+        if len == 4 {
+            let extension = inst.extension();
+            if !self.target.has(extension) {
+                let target = self.target;
+                let e = EncodeError {
+                    inst,
+                    extension,
+                    target,
+                };
+                return self.fail(JitError::Internal(e.to_string()));
             }
-        };
+        }
         // Always four bytes, then the length: a copy of a fixed size
         // compiles to one store instead of a `memcpy` call.
         let end = self.fixed.len() + len;

@@ -27,30 +27,8 @@ fn fits_unsigned_scaled(v: i64, align: i64, max: i64) -> bool {
 pub fn compress(inst: &Inst) -> Option<u16> {
     match *inst {
         Inst::AluImm { op, rd, rs1, imm } => compress_alu_imm(op, rd, rs1, imm.value()),
-        Inst::Lui { rd, imm } => {
-            let v = imm.value();
-            if rd.is_zero() || rd == Reg::SP || v == 0 || !fits_signed(v, 6) {
-                return None;
-            }
-            // c.lui: nzimm[17] -> bit 12, nzimm[16:12] -> bits 6:2.
-            let b = v as u32;
-            Some(ci(Q1, 0b011, b >> 5, rd, b))
-        }
-        Inst::Shift { op, rd, rs1, shamt } => {
-            let s = shamt.value();
-            if rd != rs1 || s == 0 {
-                return None;
-            }
-            match op {
-                ShiftOp::Slli if !rd.is_zero() => Some(ci(Q2, 0b000, s >> 5, rd, s)),
-                ShiftOp::Srli | ShiftOp::Srai => {
-                    let rd_p = rd.compressed_field()?;
-                    let funct2 = if op == ShiftOp::Srli { 0b00 } else { 0b01 };
-                    Some(cb(Q1, 0b100, (s >> 5) << 2 | funct2, rd_p, s))
-                }
-                _ => None,
-            }
-        }
+        Inst::Lui { rd, imm } => compress_lui(rd, imm.value()),
+        Inst::Shift { op, rd, rs1, shamt } => compress_shift(op, rd, rs1, shamt.value()),
         Inst::Alu { op, rd, rs1, rs2 } => compress_alu(op, rd, rs1, rs2),
         Inst::Load {
             op,
@@ -64,51 +42,92 @@ pub fn compress(inst: &Inst) -> Option<u16> {
             rs2,
             offset,
         } => compress_store(op, rs1, rs2, offset.value()),
-        Inst::Jal { rd, offset } if rd.is_zero() && fits_signed(offset.value(), 12) => {
-            // c.j: offset[11|4|9:8|10|6|7|3:1|5] -> bits 12:2.
-            let o = offset.value() as u32;
-            let t = ((o >> 11) & 1) << 10
-                | ((o >> 4) & 1) << 9
-                | ((o >> 8) & 3) << 7
-                | ((o >> 10) & 1) << 6
-                | ((o >> 6) & 1) << 5
-                | ((o >> 7) & 1) << 4
-                | ((o >> 1) & 7) << 1
-                | ((o >> 5) & 1);
-            Some(cj(Q1, 0b101, t))
-        }
+        Inst::Jal { rd, offset } => compress_jal(rd, offset.value()),
         Inst::Branch {
             op,
             rs1,
             rs2,
             offset,
-        } => {
-            let funct3 = match op {
-                BranchOp::Beq => 0b110,
-                BranchOp::Bne => 0b111,
-                _ => return None,
-            };
-            if !rs2.is_zero() || !fits_signed(offset.value(), 9) {
-                return None;
-            }
-            let rs1_p = rs1.compressed_field()?;
-            // offset[8|4:3] -> bits 12:10, offset[7:6|2:1|5] -> bits 6:2.
-            let o = offset.value() as u32;
-            let hi = ((o >> 8) & 1) << 2 | ((o >> 3) & 3);
-            let lo = ((o >> 6) & 3) << 3 | ((o >> 1) & 3) << 1 | ((o >> 5) & 1);
-            Some(cb(Q1, funct3, hi, rs1_p, lo))
-        }
-        Inst::Jalr { rd, rs1, offset } if offset.value() == 0 && !rs1.is_zero() => match rd {
-            Reg::ZERO => Some(cr(Q2, 0b1000, rs1, Reg::ZERO)),
-            Reg::RA => Some(cr(Q2, 0b1001, rs1, Reg::ZERO)),
-            _ => None,
-        },
+        } => compress_branch(op, rs1, rs2, offset.value()),
+        Inst::Jalr { rd, rs1, offset } => compress_jalr(rd, rs1, offset.value()),
         Inst::Ebreak => Some(cr(Q2, 0b1001, Reg::ZERO, Reg::ZERO)),
         _ => None,
     }
 }
 
-fn compress_alu_imm(op: AluImmOp, rd: Reg, rs1: Reg, v: i64) -> Option<u16> {
+// The per-kind parts of [`compress`], also called by
+// [`super::encode_shortest`] from its own `match` on the kind.
+
+pub(super) fn compress_lui(rd: Reg, v: i64) -> Option<u16> {
+    if rd.is_zero() || rd == Reg::SP || v == 0 || !fits_signed(v, 6) {
+        return None;
+    }
+    // c.lui: nzimm[17] -> bit 12, nzimm[16:12] -> bits 6:2.
+    let b = v as u32;
+    Some(ci(Q1, 0b011, b >> 5, rd, b))
+}
+
+pub(super) fn compress_shift(op: ShiftOp, rd: Reg, rs1: Reg, s: u32) -> Option<u16> {
+    if rd != rs1 || s == 0 {
+        return None;
+    }
+    match op {
+        ShiftOp::Slli if !rd.is_zero() => Some(ci(Q2, 0b000, s >> 5, rd, s)),
+        ShiftOp::Srli | ShiftOp::Srai => {
+            let rd_p = rd.compressed_field()?;
+            let funct2 = if op == ShiftOp::Srli { 0b00 } else { 0b01 };
+            Some(cb(Q1, 0b100, (s >> 5) << 2 | funct2, rd_p, s))
+        }
+        _ => None,
+    }
+}
+
+pub(super) fn compress_jal(rd: Reg, offset: i64) -> Option<u16> {
+    if !rd.is_zero() || !fits_signed(offset, 12) {
+        return None;
+    }
+    // c.j: offset[11|4|9:8|10|6|7|3:1|5] -> bits 12:2.
+    let o = offset as u32;
+    let t = ((o >> 11) & 1) << 10
+        | ((o >> 4) & 1) << 9
+        | ((o >> 8) & 3) << 7
+        | ((o >> 10) & 1) << 6
+        | ((o >> 6) & 1) << 5
+        | ((o >> 7) & 1) << 4
+        | ((o >> 1) & 7) << 1
+        | ((o >> 5) & 1);
+    Some(cj(Q1, 0b101, t))
+}
+
+pub(super) fn compress_branch(op: BranchOp, rs1: Reg, rs2: Reg, offset: i64) -> Option<u16> {
+    let funct3 = match op {
+        BranchOp::Beq => 0b110,
+        BranchOp::Bne => 0b111,
+        _ => return None,
+    };
+    if !rs2.is_zero() || !fits_signed(offset, 9) {
+        return None;
+    }
+    let rs1_p = rs1.compressed_field()?;
+    // offset[8|4:3] -> bits 12:10, offset[7:6|2:1|5] -> bits 6:2.
+    let o = offset as u32;
+    let hi = ((o >> 8) & 1) << 2 | ((o >> 3) & 3);
+    let lo = ((o >> 6) & 3) << 3 | ((o >> 1) & 3) << 1 | ((o >> 5) & 1);
+    Some(cb(Q1, funct3, hi, rs1_p, lo))
+}
+
+pub(super) fn compress_jalr(rd: Reg, rs1: Reg, offset: i64) -> Option<u16> {
+    if offset != 0 || rs1.is_zero() {
+        return None;
+    }
+    match rd {
+        Reg::ZERO => Some(cr(Q2, 0b1000, rs1, Reg::ZERO)),
+        Reg::RA => Some(cr(Q2, 0b1001, rs1, Reg::ZERO)),
+        _ => None,
+    }
+}
+
+pub(super) fn compress_alu_imm(op: AluImmOp, rd: Reg, rs1: Reg, v: i64) -> Option<u16> {
     let b = v as u32;
     match op {
         AluImmOp::Addi => {
@@ -161,7 +180,7 @@ fn compress_alu_imm(op: AluImmOp, rd: Reg, rs1: Reg, v: i64) -> Option<u16> {
     }
 }
 
-fn compress_alu(op: AluOp, rd: Reg, rs1: Reg, rs2: Reg) -> Option<u16> {
+pub(super) fn compress_alu(op: AluOp, rd: Reg, rs1: Reg, rs2: Reg) -> Option<u16> {
     // Commutative operations also compress when rd is the *second* source
     // (`and a0, a1, a0` -> `c.and a0, a1`), as in LLVM's patterns.
     let commutative = matches!(
@@ -208,7 +227,7 @@ fn compress_alu(op: AluOp, rd: Reg, rs1: Reg, rs2: Reg) -> Option<u16> {
     ))
 }
 
-fn compress_load(op: LoadOp, rd: Reg, rs1: Reg, off: i64) -> Option<u16> {
+pub(super) fn compress_load(op: LoadOp, rd: Reg, rs1: Reg, off: i64) -> Option<u16> {
     let o = off as u32;
     match op {
         LoadOp::Lw if rs1 == Reg::SP && !rd.is_zero() && fits_unsigned_scaled(off, 4, 252) => {
@@ -258,7 +277,7 @@ fn compress_load(op: LoadOp, rd: Reg, rs1: Reg, off: i64) -> Option<u16> {
     }
 }
 
-fn compress_store(op: StoreOp, rs1: Reg, rs2: Reg, off: i64) -> Option<u16> {
+pub(super) fn compress_store(op: StoreOp, rs1: Reg, rs2: Reg, off: i64) -> Option<u16> {
     let o = off as u32;
     match op {
         StoreOp::Sw if rs1 == Reg::SP && fits_unsigned_scaled(off, 4, 252) => {
