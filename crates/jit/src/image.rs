@@ -66,6 +66,29 @@ pub(crate) struct Span {
     pub end: u32,
 }
 
+/// Which code each owner produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Spans {
+    /// Every owner run, in code order (the optimizing tier).
+    Runs(Vec<Span>),
+    /// Per function its header, prologue and epilogue, with its pcs' code
+    /// tiling the range between prologue and epilogue in pc order (each
+    /// pc's from its `pc_map` entry to the next one's). The baseline tier's
+    /// code has this shape by construction; one span per instruction was a
+    /// measurable share of its compile time.
+    Tiled(Vec<FunctionTiles>),
+}
+
+/// One function of [`Spans::Tiled`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FunctionTiles {
+    pub header: Span,
+    pub prologue: Span,
+    pub epilogue: Span,
+    /// The function's pcs.
+    pub pcs: std::ops::Range<u32>,
+}
+
 /// A compiled program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image {
@@ -87,7 +110,7 @@ pub struct Image {
     pub pool: Vec<PoolEntry>,
     /// The target the code was compiled for.
     pub target: Target,
-    pub(crate) spans: Vec<Span>,
+    pub(crate) spans: Spans,
     /// The BPF instructions, formatted only by [`Image::listing`] (eager
     /// formatting was a large share of compile time).
     pub(crate) bpf_insts: std::sync::Arc<[rvbpf_ebpf::inst::Inst]>,
@@ -115,12 +138,54 @@ impl Image {
     /// attributing a fault to an instruction); `None` in headers,
     /// prologues, epilogues, padding and the pool.
     pub fn pc_at(&self, offset: usize) -> Option<usize> {
-        let i = self.spans.partition_point(|s| s.end as usize <= offset);
-        let span = self.spans.get(i).filter(|s| s.start as usize <= offset)?;
-        match span.owner {
-            Owner::Insn(pc) => Some(pc as usize),
-            _ => None,
+        match &self.spans {
+            Spans::Runs(spans) => {
+                let i = spans.partition_point(|s| s.end as usize <= offset);
+                let span = spans.get(i).filter(|s| s.start as usize <= offset)?;
+                match span.owner {
+                    Owner::Insn(pc) => Some(pc as usize),
+                    _ => None,
+                }
+            }
+            Spans::Tiled(functions) => {
+                let i = functions.partition_point(|f| f.header.start as usize <= offset);
+                let f = &functions[i.checked_sub(1)?];
+                if offset < f.prologue.end as usize || offset >= f.epilogue.start as usize {
+                    return None;
+                }
+                // The last pc starting at or before `offset` (an empty pc,
+                // a `lddw` second slot, shares its start with the next).
+                let starts = &self.pc_map[f.pcs.start as usize..f.pcs.end as usize];
+                let k = starts.partition_point(|&at| at <= offset);
+                Some(f.pcs.start as usize + k.checked_sub(1)?)
+            }
         }
+    }
+
+    /// Every owner run in code order.
+    fn span_list(&self) -> std::borrow::Cow<'_, [Span]> {
+        let functions = match &self.spans {
+            Spans::Runs(spans) => return std::borrow::Cow::Borrowed(spans),
+            Spans::Tiled(functions) => functions,
+        };
+        let mut out = Vec::with_capacity(self.pc_map.len() + 3 * functions.len());
+        for f in functions {
+            out.extend([f.header, f.prologue]);
+            for pc in f.pcs.clone() {
+                let end = if pc + 1 < f.pcs.end {
+                    self.pc_map[pc as usize + 1]
+                } else {
+                    f.epilogue.start as usize
+                };
+                out.push(Span {
+                    owner: Owner::Insn(pc),
+                    start: self.pc_map[pc as usize] as u32,
+                    end: end as u32,
+                });
+            }
+            out.push(f.epilogue);
+        }
+        std::borrow::Cow::Owned(out)
     }
 
     /// Annotated listing: each function's header, prologue, every BPF
@@ -129,7 +194,7 @@ impl Image {
     pub fn listing(&self) -> String {
         let mut s = String::new();
         let text = &self.code[..self.text_len];
-        for span in &self.spans {
+        for span in self.span_list().iter() {
             let heading = match span.owner {
                 Owner::Header(f) => {
                     let f = &self.functions[f as usize];
@@ -170,5 +235,44 @@ impl Image {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{compile_baseline, JitOptions};
+    use rvbpf_ebpf::asm::assemble_object;
+    use rvbpf_ebpf::verifier::{verify, VerifyEnv};
+
+    #[test]
+    fn tiled_pc_at_agrees_with_a_scan_of_every_span() {
+        // Two functions; a lddw (whose second slot has no code) and an
+        // `exit` that ends each function (no code of its own either).
+        let src = "mov %r6, 1\nlddw %r0, 0x123456789\ncall local f\nadd %r0, %r6\nexit\n\
+                   f:\nlddw %r0, 7\nexit";
+        let obj = assemble_object("spans", src).unwrap();
+        let env = VerifyEnv {
+            helper_known: &|_| true,
+            kfunc_known: &|_| true,
+            entry_args: 1,
+        };
+        let prog = verify(&obj, 0, &env).unwrap();
+        let image = compile_baseline(&prog, &JitOptions::default()).unwrap();
+        assert!(matches!(image.spans, super::Spans::Tiled(_)));
+        let spans = image.span_list();
+        let scan = |offset: usize| {
+            spans
+                .iter()
+                .find(|s| (s.start as usize..s.end as usize).contains(&offset))
+                .and_then(|s| match s.owner {
+                    super::Owner::Insn(pc) => Some(pc as usize),
+                    _ => None,
+                })
+        };
+        for offset in 0..image.code.len() + 8 {
+            assert_eq!(image.pc_at(offset), scan(offset), "offset {offset:#x}");
+        }
+        // The scan itself: pc 0's code is where the pc map says.
+        assert_eq!(scan(image.pc_map[0]), Some(0));
     }
 }

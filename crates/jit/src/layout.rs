@@ -605,7 +605,7 @@ pub fn assemble(
         relocs,
         pool: lowered.pool,
         target: *target,
-        spans: enc.spans,
+        spans: crate::image::Spans::Runs(enc.spans),
         bpf_insts,
     })
 }

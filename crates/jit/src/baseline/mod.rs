@@ -66,8 +66,7 @@ mod lower;
 mod stage;
 
 use crate::frame::FrameLayout;
-use crate::image::{PoolEntry, Reloc, Span};
-use crate::items::Owner;
+use crate::image::{FunctionTiles, PoolEntry, Reloc, Span, Spans};
 use crate::{FunctionEntry, Image, JitError, JitOptions, Sandbox, TccScheme};
 use crate::{MAX_TAIL_CALL_CNT, TAIL_CALL_ENTRY_OFFSET};
 use enc::*;
@@ -300,29 +299,25 @@ impl<'a> Emitter<'a> {
         slot
     }
 
-    /// Every owner run in bytes, in code order: per function its header,
-    /// prologue, one span per pc (contiguous: each ends where the next pc's
-    /// code starts), epilogue.
-    fn all_spans(&self) -> Vec<Span> {
-        let bytes = |owner, start: u32, end: u32| Span {
-            owner,
-            start: start * 4,
-            end: end * 4,
+    /// Per function its header, prologue and epilogue in bytes, and its
+    /// pcs (whose code tiles the rest: `Spans::Tiled`).
+    fn tiles(&self) -> Vec<FunctionTiles> {
+        let bytes = |s: Span| Span {
+            owner: s.owner,
+            start: s.start * 4,
+            end: s.end * 4,
         };
-        let mut out = Vec::with_capacity(self.insts.len() + self.spans.len());
-        for (f, own) in self.functions.iter().zip(self.spans.chunks_exact(3)) {
-            let [header, prologue, epilogue] = [own[0], own[1], own[2]];
-            out.push(bytes(header.owner, header.start, header.end));
-            out.push(bytes(prologue.owner, prologue.start, prologue.end));
-            let starts = &self.pc_map[f.start..f.end];
-            for (k, pair) in starts.windows(2).enumerate() {
-                out.push(bytes(Owner::Insn((f.start + k) as u32), pair[0], pair[1]));
-            }
-            let last = *starts.last().expect("functions are not empty");
-            out.push(bytes(Owner::Insn(f.end as u32 - 1), last, epilogue.start));
-            out.push(bytes(epilogue.owner, epilogue.start, epilogue.end));
-        }
-        out
+        let own = self.spans.chunks_exact(3);
+        self.functions
+            .iter()
+            .zip(own)
+            .map(|(f, own)| FunctionTiles {
+                header: bytes(own[0]),
+                prologue: bytes(own[1]),
+                epilogue: bytes(own[2]),
+                pcs: f.start as u32..f.end as u32,
+            })
+            .collect()
     }
 
     /// Text, padding, pool; relocations, functions, pc map, spans in bytes.
@@ -363,7 +358,7 @@ impl<'a> Emitter<'a> {
                 frame_size,
             })
             .collect();
-        let spans = self.all_spans();
+        let spans = Spans::Tiled(self.tiles());
         Ok(Image {
             code,
             text_len,
