@@ -35,6 +35,17 @@ impl<'a> ProgramFacts<'a> {
         let calls_host = functions
             .iter()
             .map(|f| {
+                // The verifier's facts settle most functions without a scan
+                // of their instructions: no helper, kfunc or callx call (and
+                // no legacy packet load: the verifier rejects those in a
+                // program with subprograms), or such calls and no tail call
+                // among them.
+                if !f.makes_helper_calls && functions.len() > 1 {
+                    return false;
+                }
+                if f.makes_helper_calls && !f.has_tail_call {
+                    return true;
+                }
                 insts[f.start..f.end].iter().any(|i| {
                     matches!(
                         i,

@@ -390,7 +390,7 @@ pub(crate) fn lower_program(facts: &ProgramFacts, opts: &JitOptions) -> Result<L
         }
         let mut epi = vec![Item::Bind(Label::Epilogue(i))];
         epi.extend(frame.epilogue());
-        if !returns_in_a0(facts, &address_taken, i) {
+        if !returns_in_a0(&address_taken, i) {
             // Only bpf2bpf callers (which read a5) and trampolines (which
             // also read a5) return here.
             let copy = Item::Fixed(Inst::mv(Reg::A0, Reg::A5));
@@ -491,24 +491,19 @@ impl Body<'_> {
 /// natively. So must any function whose address is taken (`lddw` of a
 /// function: callbacks run by helpers, `callx`). A function reached only
 /// by `call local` returns to BPF code, which reads R0 from a5.
-fn returns_in_a0(facts: &ProgramFacts, address_taken: &[bool], func: usize) -> bool {
-    func == 0 || address_taken[facts.functions[func].start]
+fn returns_in_a0(address_taken: &[bool], func: usize) -> bool {
+    func == 0 || address_taken[func]
 }
 
-/// `taken[pc]`: some `lddw` loads the address of the function starting at
-/// `pc` (one scan for the whole program, not one per function).
+/// `taken[f]`: some `lddw` loads the address of function `f`. The
+/// verifier lists them per function (`FunctionFacts::callbacks`), so no
+/// instruction is looked at again. (A `lddw` of any other pc does not
+/// compile: see `lower_lddw`.)
 fn address_taken(facts: &ProgramFacts) -> Vec<bool> {
-    let mut taken = vec![false; facts.insts.len()];
-    for (pc, inst) in facts.insts.iter().enumerate() {
-        if let Bpf::Lddw {
-            kind: LddwKind::Func { offset },
-            ..
-        } = *inst
-        {
-            let target = pc as i64 + 1 + offset as i64;
-            if let Some(slot) = usize::try_from(target).ok().and_then(|t| taken.get_mut(t)) {
-                *slot = true;
-            }
+    let mut taken = vec![false; facts.functions.len()];
+    for &f in facts.functions.iter().flat_map(|f| &f.callbacks) {
+        if let Some(slot) = taken.get_mut(f) {
+            *slot = true;
         }
     }
     taken
