@@ -108,20 +108,7 @@ impl Effects {
             ..Effects::NOTHING
         };
         let effects = match *inst {
-            Inst::Alu { is64, op, dst, src } => {
-                let movsx = matches!(op, AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32);
-                let mov = op == AluOp::Mov || movsx;
-                let reads = if mov { 0 } else { bit(dst) } | src_bit(src);
-                let reads_upper = if !is64 || movsx { 0 } else { reads };
-                let (facts, copy) = alu_facts(is64, op, src);
-                Effects {
-                    reads,
-                    reads_upper,
-                    copy_facts_from: copy,
-                    alu32: !is64,
-                    ..def(dst, facts)
-                }
-            }
+            Inst::Alu { is64, op, dst, src } => alu_effects(is64, op, dst, src),
             Inst::Endian { op, dst, bits } => Effects {
                 reads: bit(dst),
                 // A 64-bit swap needs every byte; narrower ones only the
@@ -262,9 +249,60 @@ impl Effects {
     }
 }
 
+/// The effects of an ALU operation (the most common kind), computed
+/// without branching on its operation or operand: they come in no
+/// predictable order, and each branch on them was a misprediction. The
+/// facts of the result are [`alu_facts`]'s (a unit test holds the two
+/// together).
+fn alu_effects(is64: bool, op: AluOp, dst: Reg, src: Operand) -> Effects {
+    let (is_imm, imm, src_reg) = match src {
+        Operand::Imm(i) => (true, i, NO_REG),
+        Operand::Reg(r) => (false, 0, r.index() as u8),
+    };
+    let movsx = matches!(op, AluOp::Movsx8 | AluOp::Movsx16 | AluOp::Movsx32);
+    let plain_mov = op == AluOp::Mov;
+    let (and, rsh) = (op == AluOp::And, op == AluOp::Rsh);
+    // Bit `src_reg` (NO_REG, masked to 15, is no register's bit) when a
+    // register operand.
+    let src_bit = ((!is_imm) as u16) << (src_reg & 15);
+    let reads = (bit(dst) * !(plain_mov | movsx) as u16) | src_bit;
+    let reads_upper = reads * (is64 & !movsx) as u16;
+    // A moved or non-negative mask immediate: the value itself is known
+    // (a 32-bit one zero-extended; for the mask that changes nothing).
+    let exact = is_imm & (plain_mov | (and & (imm >= 0)));
+    let v = if is64 { imm as i64 } else { imm as u32 as i64 };
+    let of_v = Known::of_value(v);
+    let shift64 = imm & 63;
+    let rsh_imm = rsh & is_imm;
+    // Every ALU32 result is zero-extended; a 64-bit shift right by 32 or
+    // more leaves the upper half zero.
+    let zext = (exact & of_v.zext) | (!is64 & !exact) | (is64 & rsh_imm & (shift64 >= 32));
+    // A logical shift right clears bit 31 (32-bit: by 1..31; 64-bit: by
+    // 33 or more); movsx sign-extends.
+    let sext = (exact & of_v.sext)
+        | (!is64 & !exact & rsh_imm & (imm & 31 != 0))
+        | (is64 & movsx)
+        | (is64 & rsh_imm & (shift64 >= 33));
+    let copies = is64 & plain_mov & !is_imm;
+    Effects {
+        reads,
+        reads_upper,
+        writes: bit(dst),
+        writes_upper: bit(dst),
+        clobbers: bit(dst),
+        result: dst.index() as u8,
+        result_facts: Known { zext, sext },
+        copy_facts_from: if copies { src_reg } else { NO_REG },
+        alu32: !is64,
+        straight_line: true,
+    }
+}
+
 /// What is known of an ALU result (when its zero-extension is kept), or
-/// the register it copies its facts from. These are properties of the
+/// the register it copies its facts from, case by case: the specification
+/// [`alu_effects`] computes without branches. These are properties of the
 /// values the lowering guarantees to produce.
+#[cfg(test)]
 fn alu_facts(is64: bool, op: AluOp, src: Operand) -> (Option<Known>, u8) {
     let facts = if !is64 {
         match (op, src) {
@@ -287,4 +325,72 @@ fn alu_facts(is64: bool, op: AluOp, src: Operand) -> (Option<Known>, u8) {
         }
     };
     (Some(facts), NO_REG)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The branch-free ALU effects against the case-by-case facts and the
+    /// register sets stated by hand.
+    #[test]
+    fn alu_effects_agree_with_the_case_by_case_facts() {
+        use AluOp::*;
+        let ops = [
+            Add, Sub, Mul, Div, Sdiv, Or, And, Lsh, Rsh, Neg, Mod, Smod, Xor, Mov, Movsx8, Movsx16,
+            Movsx32, Arsh,
+        ];
+        let imms = [
+            0,
+            1,
+            7,
+            31,
+            32,
+            33,
+            63,
+            64,
+            95,
+            96,
+            0x7fff_ffff,
+            -1,
+            -2,
+            -32,
+            -33,
+            i32::MIN,
+            0x8000,
+            -0x8000,
+            0x1234_5678,
+        ];
+        let r = |n| Reg::new(n).unwrap();
+        let mut srcs: Vec<Operand> = imms.iter().map(|&i| Operand::Imm(i)).collect();
+        srcs.extend([0, 3, 9, 10].map(|n| Operand::Reg(r(n))));
+        for is64 in [false, true] {
+            for op in ops {
+                for &src in &srcs {
+                    for dst in [r(0), r(3), r(9)] {
+                        let e = alu_effects(is64, op, dst, src);
+                        let (facts, copy) = alu_facts(is64, op, src);
+                        let at = format!("{is64} {op:?} {dst:?} {src:?}");
+                        assert_eq!(e.result_facts, facts.unwrap_or_default(), "{at}");
+                        assert_eq!(e.copy_facts_from, copy, "{at}");
+                        // Moves do not read dst; movsx and ALU32 read only
+                        // low halves.
+                        let movsx = matches!(op, Movsx8 | Movsx16 | Movsx32);
+                        let s = match src {
+                            Operand::Reg(s) => bit(s),
+                            Operand::Imm(_) => 0,
+                        };
+                        let d = if op == Mov || movsx { 0 } else { bit(dst) };
+                        assert_eq!(e.reads, d | s, "{at}");
+                        let upper = if is64 && !movsx { d | s } else { 0 };
+                        assert_eq!(e.reads_upper, upper, "{at}");
+                        let w = bit(dst);
+                        assert_eq!((e.writes, e.writes_upper, e.clobbers), (w, w, w), "{at}");
+                        assert_eq!(e.result, dst.index() as u8, "{at}");
+                        assert_eq!((e.alu32, e.straight_line), (!is64, true), "{at}");
+                    }
+                }
+            }
+        }
+    }
 }
