@@ -40,12 +40,14 @@
 //!
 //! # Cost (measured 2026-11-25, `examples/compile_speed.rs`, CPU time)
 //!
-//! On the generated 100k-instruction program: about 10.6 ns per BPF
-//! instruction (in program order with a typed dispatch it was 15.5; the
-//! optimizing JIT takes ~94, solana-sbpf's x86-64 JIT ~23), code 1.3x the
-//! optimizing rv64gc size. On the C kernels
-//! (`examples/measure_kernels.rs --baseline`): 2.5x the RV64 instructions
-//! retired, 2.25x the code bytes.
+//! On the generated 100k-instruction program: about 7.5 ns per BPF
+//! instruction. Lowering in program order with a dispatch on the typed
+//! instruction took 15.5; the batches brought it to 10.6, windows that
+//! stay in L1, a cursor-based stage and `Spans::Tiled` to 7.5. (The
+//! optimizing tier takes ~85, solana-sbpf's x86-64 JIT ~23.) Code is 1.3x
+//! the optimizing rv64gc size; on the C kernels
+//! (`examples/measure_kernels.rs --baseline`) it retires 2.5x the RV64
+//! instructions.
 //!
 //! # Not supported (typed [`JitError::Unsupported`]; callers fall back to
 //! [`crate::compile`])
