@@ -145,6 +145,7 @@ impl Stream {
     /// Binds `Label::Pc(pc)` here for `Owner::Insn(pc)`: what lowering
     /// does at every BPF instruction, without [`Stream::bind`]'s dispatch
     /// on the label kind.
+    #[inline]
     pub fn bind_pc(&mut self, pc: usize) {
         self.enter(Owner::Insn(pc as u32));
         let pos = self.pos();

@@ -145,14 +145,15 @@ impl Effects {
             } => Effects {
                 reads: bit(src),
                 reads_upper: bit(src),
+                // By width, without a branch on it: unsigned narrow loads
+                // zero-extend (B and H stay below 2^31), signed ones
+                // sign-extend, DW says nothing.
                 ..def(
                     dst,
-                    match (size, signed) {
-                        (Size::DW, _) => None,
-                        (Size::W, false) => Some(Known::ZEXT),
-                        (Size::B | Size::H, false) => Some(Known::SMALL),
-                        (_, true) => Some(Known::SEXT),
-                    },
+                    Some(Known {
+                        zext: !signed & (size != Size::DW),
+                        sext: signed | matches!(size, Size::B | Size::H),
+                    }),
                 )
             },
             Inst::Store { size, dst, src, .. } => Effects {
