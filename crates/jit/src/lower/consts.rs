@@ -29,6 +29,7 @@ const LOOP_WEIGHT: u32 = 16;
 const MIN_SAVING: u32 = 8;
 
 /// The value lowering will need in a register for `inst`, if any.
+#[inline]
 pub fn operand_constant(inst: &Inst) -> Option<i64> {
     match *inst {
         Inst::Alu {
@@ -112,28 +113,77 @@ fn cost(v: i64) -> u32 {
     LoadImm::new(Reg::T1, v).len().min(MAX_INLINE_CONSTANT) as u32
 }
 
+/// Can `weighted_uses` of one value pay for a register? (Its build cost
+/// is at most MAX_INLINE_CONSTANT instructions per use.)
+fn may_pay(weighted_uses: u32) -> bool {
+    weighted_uses * MAX_INLINE_CONSTANT as u32 >= MIN_SAVING
+}
+
+/// Cells of [`UseSketch`] (one byte each: small enough to stay in cache).
+const SKETCH_CELLS: usize = 1 << 14;
+
+/// Below this many constant operands the exact count alone is cheaper.
+const SKETCH_MIN_OPERANDS: usize = 1024;
+
+/// Weighted uses per hashed value, summed over colliding values and
+/// saturating: never below any one value's own count. Most constants of a
+/// large program are used once; screening them out with this leaves the
+/// exact count (a hash map whose random accesses miss the cache) only the
+/// few that may pay.
+struct UseSketch(Vec<u8>);
+
+impl UseSketch {
+    fn cell(v: i64) -> usize {
+        // Fibonacci hashing: the top bits are well mixed.
+        ((v as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - SKETCH_CELLS.trailing_zeros()))
+            as usize
+    }
+
+    fn new(cfg: &Cfg) -> UseSketch {
+        let mut cells = vec![0u8; SKETCH_CELLS];
+        let mut in_loop = LoopDepth::new(cfg);
+        for &(pc, v) in &cfg.constant_operands {
+            let c = &mut cells[Self::cell(v)];
+            *c = c.saturating_add(weight(&mut in_loop, pc) as u8);
+        }
+        UseSketch(cells)
+    }
+
+    /// Can `v` reach [`may_pay`]? (False only when it cannot.)
+    fn may_pay(&self, v: i64) -> bool {
+        may_pay(self.0[Self::cell(v)] as u32)
+    }
+}
+
+/// Weight of a use at `pc` (asked in increasing pc order).
+fn weight(in_loop: &mut LoopDepth, pc: u32) -> u32 {
+    if in_loop.at(pc as usize) {
+        LOOP_WEIGHT
+    } else {
+        1
+    }
+}
+
 /// The constants of the function `cfg` describes worth a register, best
 /// first (at most `CONSTANT_REGS.len()`).
 pub fn hoisted_constants(cfg: &Cfg) -> Vec<i64> {
-    // Weighted uses per distinct value; the build cost is per value, so it
-    // multiplies once at the end.
-    let mut uses: IntMap<i64, u32> =
-        IntMap::with_capacity_and_hasher(cfg.constant_operands.len(), Default::default());
+    let operands = &cfg.constant_operands;
+    let sketch = (operands.len() >= SKETCH_MIN_OPERANDS).then(|| UseSketch::new(cfg));
+    // Weighted uses per distinct value that may pay; the build cost is per
+    // value, so it multiplies once at the end.
+    let mut uses: IntMap<i64, u32> = IntMap::default();
     let mut in_loop = LoopDepth::new(cfg);
-    for &(pc, v) in &cfg.constant_operands {
-        let weight = if in_loop.at(pc as usize) {
-            LOOP_WEIGHT
-        } else {
-            1
-        };
-        *uses.entry(v).or_default() += weight;
+    for &(pc, v) in operands {
+        let w = weight(&mut in_loop, pc);
+        if sketch.as_ref().is_none_or(|s| s.may_pay(v)) {
+            *uses.entry(v).or_default() += w;
+        }
     }
-    // A cost is at most MAX_INLINE_CONSTANT, so values used too rarely to
-    // reach MIN_SAVING are dropped before building them (most constants of
-    // a large program are used once).
+    // Values used too rarely to reach MIN_SAVING are dropped before
+    // building them.
     let mut savings: Vec<(i64, u32)> = uses
         .into_iter()
-        .filter(|&(_, n)| n * MAX_INLINE_CONSTANT as u32 >= MIN_SAVING)
+        .filter(|&(_, n)| may_pay(n))
         .map(|(v, n)| (v, cost(v) * n))
         .collect();
     // Best saving first; ties by value so the choice is deterministic.
@@ -167,6 +217,24 @@ mod tests {
         let mut sorted = h.clone();
         sorted.sort();
         assert_eq!(sorted, [500000, 7777777, 0x7fffffff]);
+    }
+
+    #[test]
+    fn many_single_use_constants_leave_the_repeated_ones() {
+        // Enough operands for the sketch: 2000 multipliers used once, then
+        // 123457 four times (lui+addiw: 4 x 2 = 8 saved, MIN_SAVING) and
+        // 7654321 three times (6 saved: not worth a register).
+        let mut src = String::new();
+        for i in 0..2000 {
+            src += &format!("mul %r0, {}\n", 100_000 + i);
+        }
+        src += &"mul %r0, 123457\n".repeat(4);
+        src += &"mul %r0, 7654321\n".repeat(3);
+        src += "exit";
+        let insts = assemble(&src).unwrap();
+        let cfg = Cfg::new(&insts, 0, insts.len());
+        assert!(cfg.constant_operands.len() >= SKETCH_MIN_OPERANDS);
+        assert_eq!(hoisted_constants(&cfg), [123457]);
     }
 
     #[test]
