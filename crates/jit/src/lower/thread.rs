@@ -66,8 +66,9 @@ pub fn threaded_jumps(insts: &[Inst], cfg: &Cfg) -> Vec<Threaded> {
     let mut found: Vec<Threaded> = Vec::new();
     // Conditional jumps only, listed by the scan (a test of every
     // instruction would mispredict on mixed code).
-    for j in cfg.conditional_jumps.iter().map(|&j| j as usize) {
-        let ej = cfg.effects(j);
+    let jumps = &cfg.conditional_jumps;
+    for (i, &j) in jumps.iter().enumerate() {
+        let j = j as usize;
         let Inst::Jump {
             is32,
             cond,
@@ -91,18 +92,14 @@ pub fn threaded_jumps(insts: &[Inst], cfg: &Cfg) -> Vec<Threaded> {
             continue;
         }
         let t = t as usize;
-        // F and T: straight-line, not writing the compared registers
-        // (the registers the test reads).
-        let compared = ej.reads;
-        let mut k = j + 1;
-        while k < end {
-            let e = cfg.effects(k);
-            if !e.straight_line || e.writes & compared != 0 {
-                break;
-            }
-            k += 1;
-        }
-        if k >= end || k <= t {
+        // F and T hold no jump, so the repeat can only be the next
+        // conditional jump: compare the tests first, and look at the code
+        // between only for a repeat (rare; the scan's data-dependent exit
+        // was a misprediction at every jump).
+        let Some(k) = jumps.get(i + 1).map(|&k| k as usize) else {
+            continue;
+        };
+        if k <= t {
             continue;
         }
         let Inst::Jump {
@@ -116,6 +113,16 @@ pub fn threaded_jumps(insts: &[Inst], cfg: &Cfg) -> Vec<Threaded> {
             continue;
         };
         if i != is32 || c != cond || d != dst || s != src {
+            continue;
+        }
+        // F and T: straight-line, not writing the compared registers
+        // (the registers the test reads).
+        let compared = cfg.effects(j).reads;
+        let plain = |p: usize| {
+            let e = cfg.effects(p);
+            e.straight_line && e.writes & compared == 0
+        };
+        if !(j + 1..k).all(plain) {
             continue;
         }
         let repeat_target = k as i64 + 1 + off as i64;
