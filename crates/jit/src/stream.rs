@@ -106,7 +106,9 @@ impl Stream {
     /// Appends `Item::Fixed(inst)`: its shortest encoding for the target.
     /// (Lowering calls this directly for its most common item, so that
     /// [`Stream::push`]'s dispatch on the item kind, a poorly predicted
-    /// branch, is skipped.)
+    /// branch, is skipped.) Inlined, like `encode_shortest`, so each
+    /// emitter's instruction kind is known where it is encoded.
+    #[inline(always)]
     pub fn push_inst(&mut self, owner: Owner, inst: Inst) {
         self.enter(owner);
         // `Target::encode` with one `match` on the instruction's kind

@@ -136,6 +136,9 @@ impl<'a> Cx<'_, 'a> {
     pub fn zbb(&self) -> bool {
         self.prog.opts.target.zbb
     }
+    /// Appends `inst`. Inlined down to the encoder: at each call site the
+    /// instruction's kind is then known and its encoding needs no dispatch.
+    #[inline(always)]
     pub fn push(&mut self, inst: Inst) {
         if self.buffered {
             self.out.push(Item::Fixed(inst));

@@ -18,6 +18,11 @@ use format::{amo_type, b_type, i_type, j_type, r_type, s_type, u_type};
 /// one in each of them: a JIT encodes every instruction it emits, and on
 /// mixed code each such `match` is a poorly predicted branch. (No
 /// extension check: see [`crate::Target::encode`].)
+///
+/// Always inlined: a caller that builds the instruction right there (the
+/// JIT's emitters) then has the kind known at compile time, and the
+/// `match` folds away.
+#[inline(always)]
 pub fn encode_shortest(inst: &Inst, rvc: bool) -> (u32, usize) {
     use compress::*;
     let (i, c) = (inst, rvc);
