@@ -85,6 +85,8 @@ impl Stream {
     }
 
     /// Appends `item`, produced for `owner`.
+    /// (Inlined: the item's kind is then known where it is pushed.)
+    #[inline(always)]
     pub fn push(&mut self, owner: Owner, item: Item) {
         match item {
             Item::Fixed(inst) => self.push_inst(owner, inst),

@@ -146,6 +146,8 @@ impl<'a> Cx<'_, 'a> {
             self.stream.push_inst(Owner::Insn(self.pc as u32), inst);
         }
     }
+    /// Appends `item` (inlined like [`Cx::push`]).
+    #[inline(always)]
     pub fn item(&mut self, item: Item) {
         if self.buffered {
             self.out.push(item);
