@@ -124,17 +124,15 @@ impl Cfg {
         &self.effects[pc - self.start]
     }
 
-    /// Calls `f` with each successor of `pc` (the forward passes run this
-    /// for every pc: no iterator to build and filter).
+    /// The successors of `pc`: whether control falls through to `pc + 1`,
+    /// and the jump target inside the function, if any.
     #[inline]
-    pub fn for_each_successor(&self, pc: usize, mut f: impl FnMut(usize)) {
+    pub fn edges(&self, pc: usize) -> (bool, Option<usize>) {
         let s = self.succ[pc - self.start];
-        if s.next != NONE {
-            f(s.next as usize);
-        }
-        if s.taken != NONE {
-            f(s.taken as usize);
-        }
+        (
+            s.next != NONE,
+            (s.taken != NONE).then_some(s.taken as usize),
+        )
     }
 
     /// `f(successor)` OR-ed over the successors of `pc` (the meet of a
