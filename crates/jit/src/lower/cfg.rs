@@ -135,20 +135,6 @@ impl Cfg {
         )
     }
 
-    /// `f(successor)` OR-ed over the successors of `pc` (the meet of a
-    /// backward may-analysis over bit sets).
-    pub fn union_over_successors(&self, pc: usize, f: impl Fn(usize) -> u16) -> u16 {
-        let s = self.succ[pc - self.start];
-        let mut acc = 0;
-        if s.next != NONE {
-            acc |= f(s.next as usize);
-        }
-        if s.taken != NONE {
-            acc |= f(s.taken as usize);
-        }
-        acc
-    }
-
     /// Does a jump of the function land on `pc`? (False outside it.)
     pub fn is_target(&self, pc: usize) -> bool {
         pc.checked_sub(self.start)

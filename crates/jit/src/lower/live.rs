@@ -37,11 +37,20 @@ pub fn analyze(cfg: &Cfg) -> Liveness {
     let mut dead_zext = vec![false; n];
     loop {
         let mut changed = false;
+        // What `pc + 1`, visited just before, has live on entry: taken
+        // from here rather than stored there and read back (most pcs fall
+        // through, and the round trip through memory cost a stall).
+        let (mut next_in, mut next_upper_in) = (0u16, 0u16);
         for pc in (start..cfg.end).rev() {
             let i = pc - start;
             let e = cfg.effects(pc);
-            let out = cfg.union_over_successors(pc, |s| live_in[s - start]);
-            let upper_out = cfg.union_over_successors(pc, |s| upper_in[s - start]);
+            let (falls, taken) = cfg.edges(pc);
+            let mut out = if falls { next_in } else { 0 };
+            let mut upper_out = if falls { next_upper_in } else { 0 };
+            if let Some(t) = taken {
+                out |= live_in[t - start];
+                upper_out |= upper_in[t - start];
+            }
             live_out[i] = out;
             // Without a branch on the (unpredictable) kind: `result` is a
             // register for every ALU32 operation, masked for the others.
@@ -51,6 +60,7 @@ pub fn analyze(cfg: &Cfg) -> Liveness {
             changed |= new != live_in[i] || new_upper != upper_in[i];
             live_in[i] = new;
             upper_in[i] = new_upper;
+            (next_in, next_upper_in) = (new, new_upper);
         }
         // Only a loop can carry a change to an already visited pc; the
         // pass that changes nothing saw final values only.
