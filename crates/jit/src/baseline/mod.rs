@@ -40,11 +40,11 @@
 //!
 //! # Cost (measured 2026-11-25, `examples/compile_speed.rs`, CPU time)
 //!
-//! On the generated 100k-instruction program: about 7.5 ns per BPF
-//! instruction. Lowering in program order with a dispatch on the typed
+//! On the generated 100k-instruction program: about 7.2 ns per BPF
+//! instruction (also in `cargo bench -p rvbpf-jit --bench compile`). Lowering in program order with a dispatch on the typed
 //! instruction took 15.5; the batches brought it to 10.6, windows that
-//! stay in L1, a cursor-based stage and `Spans::Tiled` to 7.5. (The
-//! optimizing tier takes ~85, solana-sbpf's x86-64 JIT ~23.) Code is 1.3x
+//! stay in L1, a cursor-based stage and `Spans::Tiled` to 7.2. (The
+//! optimizing tier takes ~72, solana-sbpf's x86-64 JIT ~23.) Code is 1.3x
 //! the optimizing rv64gc size; on the C kernels
 //! (`examples/measure_kernels.rs --baseline`) it retires 2.5x the RV64
 //! instructions.
