@@ -60,7 +60,7 @@ const FORMS: [Form; form_slot(BpfAlu::Arsh, true, true) + 1] = {
                 form::<{ BpfAlu::$op as usize }, true, true>;
         )*};
     }
-    specialise!(Add, Sub, Mul, Or, And, Xor, Lsh, Rsh, Arsh);
+    specialise!(Add, Sub, Mul, Or, And, Xor, Lsh, Rsh, Arsh, Mov);
     forms
 };
 
