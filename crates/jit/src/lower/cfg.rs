@@ -5,7 +5,6 @@
 //! ([`super::consts`]). Every analysis of the function walks these dense
 //! tables instead of decoding instructions again.
 
-use super::consts::operand_constant;
 use super::effects::Effects;
 use rvbpf_ebpf::inst::Inst;
 
@@ -77,9 +76,11 @@ impl Cfg {
         {
             let (e, flow) = Effects::of(inst);
             effects.push(e);
-            if let Some(v) = operand_constant(inst) {
-                constant_operands.push((pc as u32, v));
-            }
+            // Recorded, then dropped again when there is none: no branch
+            // on it (see `operand_constant`).
+            let (has, v) = flow.operand;
+            constant_operands.push((pc as u32, v));
+            constant_operands.truncate(constant_operands.len() - !has as usize);
             let next = if flow.falls && pc + 1 < end {
                 (pc + 1) as u32
             } else {

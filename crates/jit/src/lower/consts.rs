@@ -14,7 +14,9 @@
 use super::cfg::Cfg;
 use super::hash::IntMap;
 use super::MAX_INLINE_CONSTANT;
-use rvbpf_ebpf::inst::{AluOp, Inst, LddwKind, Operand};
+use rvbpf_ebpf::inst::AluOp;
+#[cfg(test)]
+use rvbpf_ebpf::inst::{Inst, LddwKind, Operand};
 use rvbpf_rv64::li::LoadImm;
 use rvbpf_rv64::{Imm12, Reg};
 
@@ -28,41 +30,48 @@ const LOOP_WEIGHT: u32 = 16;
 /// prologue pays a load plus a save and a restore).
 const MIN_SAVING: u32 = 8;
 
-/// The value lowering will need in a register for `inst`, if any.
-#[inline]
-pub fn operand_constant(inst: &Inst) -> Option<i64> {
-    match *inst {
-        Inst::Alu {
-            op,
-            src: Operand::Imm(i),
-            ..
-        } => {
-            let fits = |v: i64| Imm12::new(v).is_some();
-            match op {
-                AluOp::Add if fits(i as i64) => None,
-                AluOp::Sub if fits(-(i as i64)) => None,
-                AluOp::And | AluOp::Or | AluOp::Xor if fits(i as i64) => None,
-                AluOp::Add | AluOp::Sub | AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Mul => {
-                    Some(i as i64)
-                }
-                AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod if i != 0 => Some(i as i64),
-                _ => None,
-            }
-        }
-        Inst::Jump {
-            src: Operand::Imm(i),
-            ..
-        } if i != 0 => Some(i as i64),
-        Inst::Store {
-            src: Operand::Imm(i),
-            ..
-        } if i != 0 => Some(i as i64),
-        Inst::Lddw {
-            kind: LddwKind::Imm(v),
-            ..
-        } if LoadImm::new(Reg::T1, v as i64).len() > 1 => Some(v as i64),
-        _ => None,
+/// Whether lowering will need a value in a register for `inst`, and the
+/// value (meaningless when not): what [`Cfg::new`] records (the scan's
+/// one match decodes it, see [`super::effects::Flow::operand`]).
+#[cfg(test)]
+pub fn operand_constant(inst: &Inst) -> (bool, i64) {
+    super::effects::Effects::of(inst).1.operand
+}
+
+/// [`operand_constant`] of `lddw` of `v`: a constant that needs more
+/// than one instruction.
+pub fn lddw_operand_constant(v: u64) -> (bool, i64) {
+    (LoadImm::new(Reg::T1, v as i64).len() > 1, v as i64)
+}
+
+/// The operations in `ops` as a mask of their discriminants.
+const fn op_mask(ops: &[AluOp]) -> u32 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < ops.len() {
+        mask |= 1 << ops[i] as u32;
+        i += 1;
     }
+    mask
+}
+
+/// [`operand_constant`] of an ALU operation with immediate `i`: the
+/// I-forms (`addi`, `andi`, `ori`, `xori`; `sub` as `addi` of `-i`) take a
+/// 12-bit immediate, `mul` has none, and division by a non-zero constant
+/// needs its divisor in a register (by zero it needs none).
+pub fn alu_operand_constant(op: AluOp, i: i32) -> (bool, i64) {
+    const I_FORM: u32 = op_mask(&[AluOp::Add, AluOp::And, AluOp::Or, AluOp::Xor]);
+    const SUB: u32 = op_mask(&[AluOp::Sub]);
+    const MUL: u32 = op_mask(&[AluOp::Mul]);
+    const DIV_MOD: u32 = op_mask(&[AluOp::Div, AluOp::Sdiv, AluOp::Mod, AluOp::Smod]);
+    let v = i as i64;
+    let fits = |v: i64| Imm12::new(v).is_some();
+    let op = 1u32 << op as u32;
+    let needs = ((op & I_FORM != 0) & !fits(v))
+        | ((op & SUB != 0) & !fits(-v))
+        | (op & MUL != 0)
+        | ((op & DIV_MOD != 0) & (i != 0));
+    (needs, v)
 }
 
 /// Whether a pc lies inside a loop (a range `[target, pc]` closed by a
@@ -196,6 +205,45 @@ pub fn hoisted_constants(cfg: &Cfg) -> Vec<i64> {
         .collect()
 }
 
+/// The value lowering will need in a register for `inst`, if any, case
+/// by case: the specification [`operand_constant`] computes (the ALU
+/// cases without branches).
+#[cfg(test)]
+fn operand_constant_by_case(inst: &Inst) -> Option<i64> {
+    match *inst {
+        Inst::Alu {
+            op,
+            src: Operand::Imm(i),
+            ..
+        } => {
+            let fits = |v: i64| Imm12::new(v).is_some();
+            match op {
+                AluOp::Add if fits(i as i64) => None,
+                AluOp::Sub if fits(-(i as i64)) => None,
+                AluOp::And | AluOp::Or | AluOp::Xor if fits(i as i64) => None,
+                AluOp::Add | AluOp::Sub | AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Mul => {
+                    Some(i as i64)
+                }
+                AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod if i != 0 => Some(i as i64),
+                _ => None,
+            }
+        }
+        Inst::Jump {
+            src: Operand::Imm(i),
+            ..
+        } if i != 0 => Some(i as i64),
+        Inst::Store {
+            src: Operand::Imm(i),
+            ..
+        } if i != 0 => Some(i as i64),
+        Inst::Lddw {
+            kind: LddwKind::Imm(v),
+            ..
+        } if LoadImm::new(Reg::T1, v as i64).len() > 1 => Some(v as i64),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +288,87 @@ mod tests {
     #[test]
     fn immediates_the_instruction_can_take_need_no_register() {
         let insts = assemble("add %r0, 5\nand %r0, 0xff\nlsh %r0, 3\nexit").unwrap();
-        assert!(insts.iter().all(|i| operand_constant(i).is_none()));
+        assert!(insts.iter().all(|i| !operand_constant(i).0));
+    }
+
+    #[test]
+    fn operand_constants_agree_with_the_case_by_case_rules() {
+        use rvbpf_ebpf::inst::{Cond, Reg as BpfReg, Size};
+        let r = |n| BpfReg::new(n).unwrap();
+        let ops = [
+            AluOp::Add,
+            AluOp::Sub,
+            AluOp::Mul,
+            AluOp::Div,
+            AluOp::Sdiv,
+            AluOp::Or,
+            AluOp::And,
+            AluOp::Lsh,
+            AluOp::Rsh,
+            AluOp::Neg,
+            AluOp::Mod,
+            AluOp::Smod,
+            AluOp::Xor,
+            AluOp::Mov,
+            AluOp::Movsx8,
+            AluOp::Movsx16,
+            AluOp::Movsx32,
+            AluOp::Arsh,
+        ];
+        // Around the 12-bit I-form range on both sides, and its negation.
+        let imms = [
+            0,
+            1,
+            -1,
+            2047,
+            2048,
+            -2048,
+            -2049,
+            4095,
+            0x7fff_ffff,
+            i32::MIN,
+            i32::MIN + 1,
+        ];
+        let mut insts = Vec::new();
+        for &i in &imms {
+            for op in ops {
+                for is64 in [false, true] {
+                    let src = Operand::Imm(i);
+                    insts.push(Inst::Alu {
+                        is64,
+                        op,
+                        dst: r(1),
+                        src,
+                    });
+                }
+            }
+            insts.push(Inst::Alu {
+                is64: true,
+                op: AluOp::Mul,
+                dst: r(1),
+                src: Operand::Reg(r(2)),
+            });
+            insts.push(Inst::Jump {
+                is32: false,
+                cond: Cond::Eq,
+                dst: r(1),
+                src: Operand::Imm(i),
+                off: 1,
+            });
+            insts.push(Inst::Store {
+                size: Size::W,
+                dst: r(10),
+                off: -8,
+                src: Operand::Imm(i),
+            });
+        }
+        for v in [0, 1, 2047, 2048, 0x1234_5678, -1, 1 << 40, i64::MIN] {
+            let kind = LddwKind::Imm(v as u64);
+            insts.push(Inst::Lddw { dst: r(1), kind });
+        }
+        for inst in &insts {
+            let (has, v) = operand_constant(inst);
+            assert_eq!(has.then_some(v), operand_constant_by_case(inst), "{inst:?}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! and re-matching in every analysis cost more than the analyses' own
 //! work. The passes then run over these dense records.
 
+use super::consts::{alu_operand_constant, lddw_operand_constant};
 use super::known::Known;
 use rvbpf_ebpf::inst::{AluOp, AtomicOp, EndianOp, Inst, LddwKind, Operand, Reg, Size};
 
@@ -56,6 +57,24 @@ pub struct Flow {
     pub falls: bool,
     /// A jump's offset (target = pc + 1 + offset).
     pub jump: Option<i32>,
+    /// Whether lowering will need a constant operand in a register, and
+    /// its value (meaningless when not): [`super::consts`]'s input,
+    /// decided in this `match` rather than in a second one on the kind.
+    pub operand: (bool, i64),
+}
+
+/// No constant operand (see [`Flow::operand`]).
+const NO_OPERAND: (bool, i64) = (false, 0);
+
+/// The operand constant of an instruction with operand `src` that needs
+/// a register for any non-zero immediate (compares, stores), without a
+/// branch on the operand kind.
+fn nonzero_immediate(src: Operand) -> (bool, i64) {
+    let (is_imm, imm) = match src {
+        Operand::Imm(i) => (true, i),
+        Operand::Reg(_) => (false, 0),
+    };
+    (is_imm & (imm != 0), imm as i64)
 }
 
 fn bit(r: Reg) -> u16 {
@@ -93,9 +112,10 @@ impl Effects {
     #[inline(never)]
     pub fn of(inst: &Inst) -> (Effects, Flow) {
         // Most instructions fall through; the jumps and `exit` return early.
-        const FALLS: Flow = Flow {
+        let mut falls = Flow {
             falls: true,
             jump: None,
+            operand: NO_OPERAND,
         };
         let src_bit = |s: Operand| match s {
             Operand::Reg(r) => bit(r),
@@ -112,7 +132,15 @@ impl Effects {
             ..Effects::NOTHING
         };
         let effects = match *inst {
-            Inst::Alu { is64, op, dst, src } => alu_effects(is64, op, dst, src),
+            Inst::Alu { is64, op, dst, src } => {
+                let (is_imm, imm) = match src {
+                    Operand::Imm(i) => (true, i),
+                    Operand::Reg(_) => (false, 0),
+                };
+                let (needs, value) = alu_operand_constant(op, imm);
+                falls.operand = (is_imm & needs, value);
+                alu_effects(is64, op, dst, src)
+            }
             Inst::Endian { op, dst, bits } => Effects {
                 reads: bit(dst),
                 // A 64-bit swap needs every byte; narrower ones only the
@@ -132,7 +160,10 @@ impl Effects {
             Inst::Lddw { dst, kind } => def(
                 dst,
                 match kind {
-                    LddwKind::Imm(v) => Some(Known::of_value(v as i64)),
+                    LddwKind::Imm(v) => {
+                        falls.operand = lddw_operand_constant(v);
+                        Some(Known::of_value(v as i64))
+                    }
                     _ => None,
                 },
             ),
@@ -160,12 +191,15 @@ impl Effects {
                     }),
                 )
             },
-            Inst::Store { size, dst, src, .. } => Effects {
-                reads: bit(dst) | src_bit(src),
-                reads_upper: bit(dst) | if size == Size::DW { src_bit(src) } else { 0 },
-                straight_line: true,
-                ..Effects::NOTHING
-            },
+            Inst::Store { size, dst, src, .. } => {
+                falls.operand = nonzero_immediate(src);
+                Effects {
+                    reads: bit(dst) | src_bit(src),
+                    reads_upper: bit(dst) | if size == Size::DW { src_bit(src) } else { 0 },
+                    straight_line: true,
+                    ..Effects::NOTHING
+                }
+            }
             Inst::Atomic {
                 size,
                 op,
@@ -197,6 +231,7 @@ impl Effects {
                 let flow = Flow {
                     falls: false,
                     jump: Some(off),
+                    operand: NO_OPERAND,
                 };
                 return (Effects::NOTHING, flow);
             }
@@ -209,6 +244,7 @@ impl Effects {
                 let flow = Flow {
                     falls: true,
                     jump: Some(off as i32),
+                    operand: nonzero_immediate(src),
                 };
                 return (effects, flow);
             }
@@ -238,6 +274,7 @@ impl Effects {
                 let flow = Flow {
                     falls: false,
                     jump: None,
+                    operand: NO_OPERAND,
                 };
                 return (effects, flow);
             }
@@ -250,7 +287,7 @@ impl Effects {
                 ..Effects::NOTHING
             },
         };
-        (effects, FALLS)
+        (effects, falls)
     }
 }
 
