@@ -44,7 +44,7 @@
 //! instruction (also in `cargo bench -p rvbpf-jit --bench compile`). Lowering in program order with a dispatch on the typed
 //! instruction took 15.5; the batches brought it to 10.6, windows that
 //! stay in L1, a cursor-based stage and `Spans::Tiled` to 7.2. (The
-//! optimizing tier takes ~72, solana-sbpf's x86-64 JIT ~23.) Code is 1.3x
+//! optimizing tier takes ~70, solana-sbpf's x86-64 JIT ~23.) Code is 1.3x
 //! the optimizing rv64gc size; on the C kernels
 //! (`examples/measure_kernels.rs --baseline`) it retires 2.5x the RV64
 //! instructions.
