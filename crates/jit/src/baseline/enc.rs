@@ -41,6 +41,14 @@ const LUI: u32 = 0x37;
 const AUIPC: u32 = 0x17;
 const AMO: u32 = 0x2f;
 
+/// `if c { a } else { b }` as a conditional move: these conditions follow
+/// the instruction mix (or the order of jumps), so a branch would often be
+/// mispredicted.
+#[inline(always)]
+pub fn pick<T>(c: bool, a: T, b: T) -> T {
+    std::hint::select_unpredictable(c, a, b)
+}
+
 /// `nop` (`addi zero, zero, 0`).
 pub const NOP: u32 = 0x13;
 /// `ret` (`jalr zero, 0(ra)`).

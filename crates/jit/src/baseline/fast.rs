@@ -287,13 +287,6 @@ fn handle<const OPC: u8>(e: &mut Emitter<'_>, pc: usize, insn: Insn) -> bool {
     }
 }
 
-/// `if c { a } else { b }` as a conditional move: these conditions follow
-/// the instruction mix, so a branch would often be mispredicted.
-#[inline(always)]
-fn pick<T>(c: bool, a: T, b: T) -> T {
-    std::hint::select_unpredictable(c, a, b)
-}
-
 #[inline(always)]
 fn fits12(v: i32) -> bool {
     (-2048..2048).contains(&v)

@@ -162,8 +162,7 @@ impl Emitter<'_> {
             let off = delta(at, self.jump_target(fix.target, epilogue_at));
             // Short and long forms interleave at random: select, not branch.
             let short = fix.form == SHORT;
-            let reaches = std::hint::select_unpredictable(short, fits_branch(off), fits_jal(off))
-                | (fix.form == FAR);
+            let reaches = pick(short, fits_branch(off), fits_jal(off)) | (fix.form == FAR);
             if !reaches {
                 if self.force.is_empty() {
                     self.force = vec![SHORT; f.end - f.start];
@@ -176,8 +175,7 @@ impl Emitter<'_> {
             if fix.form == FAR {
                 patch_pair(&mut self.text, at, off);
             } else {
-                let bits =
-                    std::hint::select_unpredictable(short, b_imm(off as i32), j_imm(off as i32));
+                let bits = pick(short, b_imm(off as i32), j_imm(off as i32));
                 self.text[at] |= bits;
             }
         }
