@@ -49,6 +49,20 @@ pub fn pick<T>(c: bool, a: T, b: T) -> T {
     std::hint::select_unpredictable(c, a, b)
 }
 
+/// `rd = v` (sign-extended) as `(words, count)`: `li` when `v` fits 12
+/// bits, else `lui` and, unless the low part is zero, `addiw` (which wraps
+/// in 32 bits and sign-extends, so it also covers values whose rounded
+/// upper part overflows into bit 31). Computed without a branch, for the
+/// hot path.
+#[inline(always)]
+pub fn li_words(rd: R, v: i32) -> ([u32; 2], usize) {
+    let (hi, lo) = hi_lo(v as i64);
+    let small = (-2048..2048).contains(&v);
+    let first = pick(small, addi(rd, ZERO, v), lui(rd, hi));
+    let count = 1 + (!small & (lo != 0)) as usize;
+    ([first, i(OP_IMM_32, 0, rd, rd, lo)], count)
+}
+
 /// `nop` (`addi zero, zero, 0`).
 pub const NOP: u32 = 0x13;
 /// `ret` (`jalr zero, 0(ra)`).

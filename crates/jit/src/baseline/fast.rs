@@ -292,16 +292,6 @@ fn fits12(v: i32) -> bool {
     (-2048..2048).contains(&v)
 }
 
-/// `li rd, v` as the general path's `li32` writes it: `(words, count)`.
-#[inline(always)]
-fn li_words(rd: R, v: i32) -> ([u32; 2], usize) {
-    let (hi, lo) = hi_lo(v as i64);
-    let small = fits12(v);
-    let first = pick(small, addi(rd, ZERO, v), lui(rd, hi));
-    let count = 1 + (!small & (lo != 0)) as usize;
-    ([first, i(OP_IMM_32, 0, rd, rd, lo)], count)
-}
-
 impl Emitter<'_> {
     /// Lowers the pcs of `order` (the current function's, sorted by
     /// opcode byte; `groups[o]..groups[o + 1]` are those of opcode `o`) one

@@ -124,16 +124,9 @@ impl Emitter<'_> {
     /// `rd = v` (sign-extended): `li` or `lui; addiw`.
     #[inline(always)]
     fn li32(&mut self, rd: R, v: i32) {
-        if fits12(v as i64) {
-            self.put(addi(rd, ZERO, v));
-            return;
-        }
-        let (hi, lo) = hi_lo(v as i64);
-        self.put(lui(rd, hi));
-        if lo != 0 {
-            // addiw: wraps in 32 bits and sign-extends, which also covers
-            // values whose rounded upper part overflows into bit 31.
-            self.put(i(OP_IMM_32, 0, rd, rd, lo));
+        let (words, count) = li_words(rd, v);
+        for &w in &words[..count] {
+            self.put(w);
         }
     }
 

@@ -153,10 +153,10 @@ impl Emitter<'_> {
             self.append_stage();
             if self.resolve_local(f, epilogue_at) {
                 let epilogue_end = self.text.len() as u32;
-                let at = |n: usize| n as u32;
+                let (text, body) = (text as u32, body as u32);
                 for (owner, start, end) in [
-                    (Owner::Header(i as u32), at(text), at(text + 3)),
-                    (Owner::Prologue(i as u32), at(text + 3), at(body)),
+                    (Owner::Header(i as u32), text, text + 3),
+                    (Owner::Prologue(i as u32), text + 3, body),
                     (Owner::Epilogue(i as u32), epilogue_at, epilogue_end),
                 ] {
                     self.spans.push(Span { owner, start, end });
